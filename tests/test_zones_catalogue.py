@@ -1,0 +1,196 @@
+"""The catalogue is data: the shipped file holds what the domain notes ask for; bad files are named."""
+
+from __future__ import annotations
+
+import copy
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import yaml
+
+from zones.catalogue import DEFAULT_CATALOGUE, CatalogueError, load_catalogue, parse_catalogue
+
+REQUIRED_AREAS = {
+    "forehead", "glabella", "crows_feet_left", "crows_feet_right", "temple_left", "temple_right",
+    "tear_trough_left", "tear_trough_right", "cheek_left", "cheek_right", "nose", "nasolabial_left",
+    "nasolabial_right", "lips", "marionette_left", "marionette_right", "chin", "jawline_left",
+    "jawline_right",
+}  # fmt: skip
+REQUIRED_LINES = ("neck", "jaw", "upper_lip", "mid_cheek", "upper_cheek", "under_eye", "brow", "forehead")
+
+
+@pytest.fixture(scope="module")
+def raw() -> dict:
+    return yaml.safe_load(DEFAULT_CATALOGUE.read_text())
+
+
+def test_shipped_catalogue_has_every_area_line_and_rule() -> None:
+    catalogue = load_catalogue()
+    assert set(catalogue.area_ids) >= REQUIRED_AREAS
+    assert set(catalogue.line_ids) >= {
+        f"{line}_{side}" for line in REQUIRED_LINES for side in ("left", "right")
+    }
+    vessel = {a.id for a in catalogue.areas if a.vessel_care}
+    assert vessel == {"glabella", "temple_left", "temple_right", "nasolabial_left", "nasolabial_right",
+                      "tear_trough_left", "tear_trough_right"}  # fmt: skip
+    kinds = {a.id: a.kind for a in catalogue.areas}
+    assert kinds["forehead"] == kinds["glabella"] == kinds["crows_feet_left"] == "botox"
+    assert kinds["lips"] == kinds["nasolabial_left"] == "filler"
+    for product in ("ha_filler", "botox", "plla"):
+        for method in ("hands", "tools", "microcurrent"):
+            rule = catalogue.rule_for(product, method, "cheek_left")
+            assert rule is not None and rule.source and rule.note, (product, method)
+    assert catalogue.rule_for("ha_filler", "hands", "lips").wait.delta == timedelta(days=14)
+    assert catalogue.rule_for("botox", "hands", "forehead").wait.delta == timedelta(hours=24)
+    assert catalogue.rule_for("plla", "hands", "cheek_left").prescribed is not None
+
+
+def test_session_order_and_drainage() -> None:
+    catalogue = load_catalogue()
+    steps = {line.id.rsplit("_", 1)[0]: line.step for line in catalogue.lines}
+    phases = [phase.steps for phase in catalogue.session]
+    assert phases[0] == phases[-1] == (steps["neck"],), "a session opens and closes with the neck"
+    lower = {steps["jaw"], steps["upper_lip"], steps["mid_cheek"]}
+    upper = {steps["upper_cheek"], steps["under_eye"], steps["brow"], steps["forehead"]}
+    assert set(phases[1]) == lower and set(phases[2]) == upper
+    drains = {line.id.rsplit("_", 1)[0]: line.drains_to for line in catalogue.lines}
+    assert drains["jaw"] == drains["upper_lip"] == "submandibular"
+    assert drains["forehead"] == drains["brow"] == drains["upper_cheek"] == "preauricular"
+    assert drains["neck"] == "supraclavicular"
+    neck = next(line for line in catalogue.lines if line.id == "neck_right")
+    assert all(point.offset[1] > 0 for point in neck.path), "the neck lies below the mesh"
+
+
+def _broken(raw: dict, edit) -> dict:
+    document = copy.deepcopy(raw)
+    edit(document)
+    return document
+
+
+def _rule_index(raw: dict, product: str, method: str) -> int:
+    return next(i for i, r in enumerate(raw["rules"]) if (r["product"], r["method"]) == (product, method))
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (
+            lambda d: d["rules"][_rule_index(d, "botox", "microcurrent")].update(wait="-48h"),
+            "zones/catalogue.yaml: rules[5] (botox/microcurrent): wait: must be >= 0",
+        ),
+        (
+            lambda d: d["rules"][0].update(areas=["lip"]),
+            "zones/catalogue.yaml: rules[0] (ha_filler/hands): areas: unknown area 'lip'",
+        ),
+        (
+            lambda d: d["areas"][3]["outline"].__setitem__(2, 478),
+            "zones/catalogue.yaml: areas[3] (lips): outline[2]: must be a landmark index in 0..477, got 478",
+        ),
+        (
+            lambda d: d["areas"][3]["outline"].__setitem__(0, -1),
+            "zones/catalogue.yaml: areas[3] (lips): outline[0]: must be a landmark index in 0..477, got -1",
+        ),
+        (
+            lambda d: d["lines"][0].update(path=[132]),
+            "zones/catalogue.yaml: lines[0] (neck_right): path: Tuple should have at least 2 items",
+        ),
+        (
+            lambda d: d["lines"][2].update(drains_to="knee"),
+            "zones/catalogue.yaml: lines[2] (jaw_right): drains_to: unknown lymph-node group 'knee'",
+        ),
+        (
+            lambda d: d["areas"][0].update(outline=[10, 338]),
+            "zones/catalogue.yaml: areas[0] (forehead): outline: Tuple should have at least 3 items",
+        ),
+        (
+            lambda d: d["areas"][1].update(outline=[9, 336, 285, 9]),
+            "zones/catalogue.yaml: areas[1] (glabella): outline: an outline visits each landmark once",
+        ),
+        (lambda d: d["areas"][1].update(id="forehead"), "zones/catalogue.yaml: areas: duplicate id forehead"),
+        (
+            lambda d: d["rules"][0].update(wait="two weeks"),
+            "wait: must look like 14d or 24h, got 'two weeks'",
+        ),
+        (lambda d: d["rules"][0].update(caution_mm=5), "caution_mm must be >= margin_mm"),
+        (lambda d: d["areas"][0].update(kind="laser"), "areas[0] (forehead): kind: Input should be 'filler'"),
+    ],
+)
+def test_errors_name_file_entry_and_field(raw, edit, expected) -> None:
+    with pytest.raises(CatalogueError) as caught:
+        parse_catalogue(_broken(raw, edit), "zones/catalogue.yaml")
+    assert expected in str(caught.value)
+
+
+def test_an_edited_copy_loads_from_another_path(tmp_path, raw) -> None:
+    edited = _broken(raw, lambda d: d["rules"][0].update(wait="10d"))
+    path = tmp_path / "mine.yaml"
+    path.write_text(yaml.safe_dump(edited))
+    catalogue = load_catalogue(path)
+    assert catalogue.rule_for("ha_filler", "hands", "lips").wait.delta == timedelta(days=10)
+    assert catalogue.source_path.endswith("mine.yaml")
+
+
+def test_an_area_specific_rule_wins(raw) -> None:
+    lips_rule = dict(raw["rules"][0], areas=["lips"], wait="2d", source="domain notes: lips 1-2 days")
+    catalogue = parse_catalogue(_broken(raw, lambda d: d["rules"].append(lips_rule)))
+    assert catalogue.rule_for("ha_filler", "hands", "lips").wait.delta == timedelta(days=2)
+    assert catalogue.rule_for("ha_filler", "hands", "chin").wait.delta == timedelta(days=14)
+
+
+def test_toml_catalogues_are_read_too(tmp_path) -> None:
+    path = tmp_path / "tiny.toml"
+    path.write_text(
+        """
+products = [{id = "ha_filler", label = "HA filler"}]
+methods = [{id = "hands", label = "Hands"}]
+lymph_nodes = [{id = "submandibular", label = "Under the jaw"}]
+[[rules]]
+product = "ha_filler"
+method = "hands"
+wait = "14d"
+note = "around, never on"
+source = "domain notes"
+[[areas]]
+id = "lips"
+label = "Lips"
+kind = "filler"
+side = "centre"
+outline = [61, 0, 291, 17]
+[[lines]]
+id = "upper_lip_right"
+label = "Upper lip"
+side = "right"
+drains_to = "submandibular"
+step = 1
+path = [164, {landmark = 57, offset = [0.0, 0.01]}]
+"""
+    )
+    catalogue = load_catalogue(path)
+    assert catalogue.area_ids == ("lips",) and catalogue.lines[0].path[1].offset == (0.0, 0.01)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("areas: [unclosed", "not valid YAML"),
+        ("- just\n- a list\n", "the top level must be a mapping"),
+        ("", "the top level must be a mapping"),
+        ("products: []\n", "products: Tuple should have at least 1 item"),
+    ],
+)
+def test_unusable_files_are_refused(tmp_path, content: str, message: str) -> None:
+    path = tmp_path / "catalogue.yaml"
+    path.write_text(content)
+    with pytest.raises(CatalogueError, match=message) as caught:
+        load_catalogue(path)
+    assert str(caught.value).startswith(str(path)) or "catalogue.yaml" in str(caught.value)
+
+
+def test_missing_and_oversized_files(tmp_path) -> None:
+    with pytest.raises(CatalogueError, match="no such catalogue file"):
+        load_catalogue(tmp_path / "absent.yaml")
+    big = tmp_path / "big.yaml"
+    big.write_bytes(b"#" * 3_000_000)
+    with pytest.raises(CatalogueError, match="too large"):
+        load_catalogue(Path(big))
