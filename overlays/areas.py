@@ -1,0 +1,108 @@
+"""Treated areas on the face: no-touch red with hatching and an outline, caution amber, safe unobtrusive."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import cv2
+import numpy as np
+
+from overlays.scene import AreaGroups, FaceRegion, SceneData, area_groups
+from overlays.style import CAUTION_AMBER, NO_TOUCH_RED, SAFE_OUTLINE, SUBPIXEL_SHIFT, Color
+
+_HALF_PX = 1 << (SUBPIXEL_SHIFT - 1)
+_OUTLINE_STEPS = (0, _HALF_PX, -_HALF_PX, 2 * _HALF_PX)  # fixed-point offsets of successive outline copies
+
+
+@lru_cache(maxsize=8)
+def hatch_pattern(height: int, width: int, spacing: int, thickness: int) -> np.ndarray:
+    """``(height, width) uint8`` diagonal stripes (1 on a stripe), anchored to the frame: they never swim."""
+    ys, xs = np.ogrid[:height, :width]
+    return (((xs + ys) % spacing) < thickness).astype(np.uint8)
+
+
+@lru_cache(maxsize=8)
+def solid(height: int, width: int, color: Color) -> np.ndarray:
+    """A cached frame-sized ``(height, width, 3) uint8`` image of one colour, sliced for masked copies."""
+    return np.full((height, width, 3), color, np.uint8)
+
+
+class ZoneAnnotator:
+    """Tints areas by status inside each face's box only.
+
+    opacity: strength of the red and amber tints (0..1); hatch_spacing / hatch_thickness: the diagonal
+    stripes over no-touch areas (0 spacing turns them off); show_safe: a thin pale outline around safe areas
+    (pale rather than green, so it never reads as a stroke). No-touch areas are tinted with their margin.
+    """
+
+    def __init__(
+        self,
+        opacity: float = 0.42,
+        outline_thickness: int = 2,
+        hatch_spacing: int = 9,
+        hatch_thickness: int = 2,
+        hatch_color: Color = (30, 20, 150),
+        show_safe: bool = True,
+        no_touch_color: Color = NO_TOUCH_RED,
+        caution_color: Color = CAUTION_AMBER,
+        safe_color: Color = SAFE_OUTLINE,
+    ) -> None:
+        if not 0.0 <= opacity <= 1.0:
+            raise ValueError(f"opacity must be within 0..1, got {opacity}")
+        if not 1 <= outline_thickness <= len(_OUTLINE_STEPS):
+            raise ValueError(f"outline_thickness must be 1..{len(_OUTLINE_STEPS)}, got {outline_thickness}")
+        self.opacity = opacity
+        self.outline_thickness = outline_thickness
+        self.hatch_spacing = hatch_spacing
+        self.hatch_thickness = hatch_thickness
+        self.hatch_color = hatch_color
+        self.show_safe = show_safe
+        self.no_touch_color = no_touch_color
+        self.caution_color = caution_color
+        self.safe_color = safe_color
+
+    def annotate(self, scene: np.ndarray, data: SceneData) -> np.ndarray:
+        """Draw on ``scene`` (BGR uint8, in place) and return it."""
+        groups = area_groups(data.safety)
+        for region in data.regions:
+            if region.no_touch_mask.size:
+                self._draw_region(scene, region, groups)
+        return scene
+
+    def _draw_region(self, scene: np.ndarray, region: FaceRegion, groups: AreaGroups) -> None:
+        polygons = region.polygons
+        no_touch = [polygons[a] for a in groups.no_touch]
+        caution = [polygons[a] for a in groups.caution]
+        frame_h, frame_w = scene.shape[:2]
+        bx, by = region.box[:2]
+        if caution or no_touch:
+            x0, y0, x1, y1 = region.bounds(groups.caution + groups.no_touch)
+            if no_touch:  # the margins reach beyond the outlines
+                nx0, ny0, nx1, ny1 = region.no_touch_box
+                x0, y0, x1, y1 = min(x0, nx0), min(y0, ny0), max(x1, nx1), max(y1, ny1)
+            target = scene[by + y0 : by + y1, bx + x0 : bx + x1]
+            tinted = target.copy()
+            offset = ((-bx - x0) << SUBPIXEL_SHIFT, (-by - y0) << SUBPIXEL_SHIFT)
+            if caution:
+                cv2.fillPoly(tinted, caution, self.caution_color, cv2.LINE_8, SUBPIXEL_SHIFT, offset)
+            if no_touch:
+                window = (slice(by + y0, by + y1), slice(bx + x0, bx + x1))
+                red = solid(frame_h, frame_w, self.no_touch_color)[window]
+                cv2.copyTo(red, region.no_touch_mask[y0:y1, x0:x1], tinted)
+            cv2.addWeighted(tinted, self.opacity, target, 1.0 - self.opacity, 0.0, dst=target)
+        if no_touch and self.hatch_spacing > 0:
+            x0, y0, x1, y1 = region.no_touch_box
+            window = (slice(by + y0, by + y1), slice(bx + x0, bx + x1))
+            stripes = hatch_pattern(frame_h, frame_w, self.hatch_spacing, self.hatch_thickness)[window]
+            inside = cv2.bitwise_and(stripes, region.no_touch_mask[y0:y1, x0:x1])
+            cv2.copyTo(solid(frame_h, frame_w, self.hatch_color)[window], inside, scene[window])
+        if self.show_safe and groups.safe:
+            safe = [polygons[a] for a in groups.safe]  # faint: no need for anti-aliasing
+            cv2.polylines(scene, safe, True, self.safe_color, 1, cv2.LINE_8, SUBPIXEL_SHIFT)
+        if caution:
+            cv2.polylines(scene, caution, True, self.caution_color, 1, cv2.LINE_AA, SUBPIXEL_SHIFT)
+        if no_touch:
+            # A thick AA line is OpenCV's slow path: 1 px AA copies, half a pixel apart, look the same.
+            steps = _OUTLINE_STEPS[: self.outline_thickness]
+            copies = [polygon + step for step in steps for polygon in no_touch]
+            cv2.polylines(scene, copies, True, self.no_touch_color, 1, cv2.LINE_AA, SUBPIXEL_SHIFT)

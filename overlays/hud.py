@@ -1,0 +1,82 @@
+"""Heads-up display: frame rate and the face-quality hint ("move closer", "turn to the camera", ...)."""
+
+from __future__ import annotations
+
+from typing import Literal, Protocol
+
+import numpy as np
+
+from overlays.sprites import paste, text_sprite
+from overlays.style import CAUTION_AMBER, WHITE, Color, text_px
+from vision.faces import Faces
+
+Corner = Literal["top-left", "top-right", "bottom-left", "bottom-right"]
+
+
+class HudInputs(Protocol):
+    """What the HUD reads: a ``SceneData``, or any frame record with faces and a frame rate (no face yet)."""
+
+    @property
+    def faces(self) -> Faces: ...
+
+    @property
+    def fps(self) -> float | None: ...
+
+
+def corner_origin(
+    frame_size: tuple[int, int], size: tuple[int, int], corner: Corner, margin: int
+) -> tuple[int, int]:
+    """Top-left pixel of a ``size`` (w, h) box placed in ``corner`` of a ``frame_size`` (w, h) frame."""
+    width, height = frame_size
+    box_w, box_h = size
+    x = margin if corner.endswith("left") else width - box_w - margin
+    y = margin if corner.startswith("top") else height - box_h - margin
+    return x, y
+
+
+class HudAnnotator:
+    """Small text in a corner: fps (white) above the first face's quality hint (amber, only when not ok).
+
+    size_px is the text height on a 720 px high frame (scaled with the frame).
+
+    Sprites are cached per text, and fps is rounded to whole frames, so a frame costs two masked copies.
+    """
+
+    def __init__(
+        self,
+        size_px: int = 16,
+        corner: Corner = "bottom-left",
+        margin: int = 10,
+        color: Color = WHITE,
+        hint_color: Color = CAUTION_AMBER,
+        show_fps: bool = True,
+    ) -> None:
+        self.size_px = size_px
+        self.corner = corner
+        self.margin = margin
+        self.color = color
+        self.hint_color = hint_color
+        self.show_fps = show_fps
+
+    def annotate(self, scene: np.ndarray, data: HudInputs) -> np.ndarray:
+        """Draw on ``scene`` (BGR uint8, in place) and return it."""
+        faces = data.faces
+        size = text_px(self.size_px, scene.shape[0])
+        rows = []
+        fps = data.fps
+        if self.show_fps and fps is not None:
+            rows.append(text_sprite(f"{fps:.0f} fps", size, self.color))
+        if len(faces) == 0:
+            rows.append(text_sprite("No face found: face the camera in good light", size, self.hint_color))
+        elif faces.quality and not faces.quality[0].ok and faces.quality[0].hint:
+            rows.append(text_sprite(faces.quality[0].hint, size, self.hint_color))
+        if not rows:
+            return scene
+        gap = size // 3
+        width = max(s.width for s in rows)
+        height = sum(s.height for s in rows) + gap * (len(rows) - 1)
+        x, y = corner_origin((scene.shape[1], scene.shape[0]), (width, height), self.corner, self.margin)
+        for sprite in rows:
+            paste(scene, sprite, x, y)
+            y += sprite.height + gap
+        return scene

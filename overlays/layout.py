@@ -1,0 +1,95 @@
+"""Greedy label placement: each label takes the first candidate spot that overlaps nothing placed before.
+
+A handful of labels per frame, so the greedy loop runs over labels, each testing all its candidate spots
+against all placed boxes in one vectorised step. The previous frame's choices are tried first and kept when
+they still fit (one vectorised check), so labels stay put while a face moves and a frame rarely pays for the
+greedy search.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# Candidate offsets of a label's centre from its anchor, in units of (label width, label height):
+# centred, above, below, right, left, then the four diagonals and farther above/below.
+CANDIDATES = np.array(
+    [
+        [0, 0],
+        [0, -1.1],
+        [0, 1.1],
+        [0.6, 0],
+        [-0.6, 0],
+        [0.6, -1.1],
+        [-0.6, -1.1],
+        [0.6, 1.1],
+        [-0.6, 1.1],
+        [0, -2.2],
+        [0, 2.2],
+    ],
+    np.float32,
+)
+UNPLACED = -1
+
+
+_CORNERS = CANDIDATES - 0.5  # the same spots as top-left corners, in label sizes
+
+
+def _boxes(anchors: np.ndarray, sizes: np.ndarray, choices: np.ndarray) -> np.ndarray:
+    """x0 y0 x1 y1 of labels ``sizes`` at candidate spots ``choices`` around ``anchors``."""
+    corners = anchors + _CORNERS[choices] * sizes
+    return np.concatenate([corners, corners + sizes], axis=-1)
+
+
+def _overlap(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``(N, 4)``, ``(M, 4)`` boxes -> ``(N, M) bool`` whether they overlap (touching edges do not)."""
+    return ((a[:, None, :2] < b[None, :, 2:]) & (b[None, :, :2] < a[:, None, 2:])).all(axis=2)
+
+
+def _inside(boxes: np.ndarray, width: int, height: int) -> np.ndarray:
+    return (boxes[..., :2] >= 0).all(axis=-1) & (boxes[..., 2:] <= np.array([width, height])).all(axis=-1)
+
+
+def place_labels(
+    anchors: np.ndarray,
+    sizes: np.ndarray,
+    frame_size: tuple[int, int],
+    obstacles: np.ndarray | None = None,
+    previous: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Top-left corners for labels so that no two overlap and each lies inside the frame.
+
+    anchors   (N, 2) float: where each label wants its centre, in priority order (first placed first)
+    sizes     (N, 2) float: width, height of each label in pixels
+    frame_size: (width, height)
+    obstacles (M, 4) float x0 y0 x1 y1 or None: boxes already taken (e.g. the legend)
+    previous  (N,) int or None: candidate chosen per label last frame (``UNPLACED`` for none)
+    Returns ``(corners (N, 2) int32, choices (N,) int)``; a label with no free spot gets corner (-1, -1) and
+    choice ``UNPLACED``, and is not drawn.
+    """
+    anchors = np.asarray(anchors, np.float32).reshape(-1, 2)
+    sizes = np.asarray(sizes, np.float32).reshape(-1, 2)
+    if anchors.shape != sizes.shape:
+        raise ValueError(f"anchors {anchors.shape} and sizes {sizes.shape} must both be (N, 2)")
+    width, height = frame_size
+    count = len(anchors)
+    obstacles = np.zeros((0, 4), np.float32) if obstacles is None else np.asarray(obstacles, np.float32)
+    choices = np.full(count, UNPLACED, np.intp)
+    boxes = np.zeros((count, 4), np.float32)
+    if previous is not None and len(previous) == count:
+        # Keep last frame's spots when, together, they still fit: one vectorised check for all of them.
+        kept = np.flatnonzero(previous != UNPLACED)
+        candidate = _boxes(anchors[kept], sizes[kept], previous[kept])
+        clash = _overlap(candidate, np.concatenate([candidate, obstacles]))
+        clash[np.arange(len(kept)), np.arange(len(kept))] = False
+        if _inside(candidate, width, height).all() and not clash.any():
+            choices[kept], boxes[kept] = previous[kept], candidate
+    placed = choices != UNPLACED
+    taken = np.concatenate([obstacles.reshape(-1, 4), boxes[placed]])
+    for i in np.flatnonzero(~placed).tolist():  # a few labels: the greedy search, each one vectorised
+        spots = _boxes(anchors[i], sizes[i], np.arange(len(CANDIDATES)))
+        free = np.flatnonzero(_inside(spots, width, height) & ~_overlap(spots, taken).any(axis=1))
+        if free.size:
+            choices[i], boxes[i] = free[0], spots[free[0]]
+            taken = np.concatenate([taken, spots[free[0]][None]])
+    corners = np.where((choices != UNPLACED)[:, None], np.floor(boxes[:, :2]), -1).astype(np.int32)
+    return corners, choices

@@ -1,0 +1,105 @@
+"""Legend and status panel: what red, amber and green mean, and which area becomes safe next, and when."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import lru_cache
+from typing import Literal
+
+import numpy as np
+
+from overlays.hud import Corner, corner_origin
+from overlays.labels import LARGE_SCALE, short_label, wait_text
+from overlays.scene import SceneData
+from overlays.sprites import Sprite, panel_sprite, paste
+from overlays.style import CAUTION_AMBER, NO_TOUCH_RED, SAFE_GREEN, Color, text_px
+from zones.safety import CAUTION, NO_TOUCH, SafetyMap, next_safe
+
+
+def when_text(moment: datetime, now: datetime) -> str:
+    """``"Thu 4 Dec (in 12 d)"``: the day a wait ends and how long until then."""
+    day = f"{moment:%a} {moment.day} {moment:%b}"
+    if moment.hour or moment.minute:
+        day += f" {moment:%H:%M}"
+    return f"{day} (in {wait_text((moment - now).total_seconds())})"
+
+
+@lru_cache(maxsize=16)
+def status_rows(safety: SafetyMap, area_labels: tuple[str, ...]) -> tuple[tuple[str, Color | None], ...]:
+    """The panel's rows: the colour key, then the next area to become safe (or that none is waiting).
+
+    Cached per safety map (one per plan), so a frame costs a dictionary look-up.
+    """
+    status = np.asarray(safety.area_status)
+    rows: list[tuple[str, Color | None]] = [
+        ("No touch (with margin)", NO_TOUCH_RED),
+        ("Caution: light pressure", CAUTION_AMBER),
+        ("Safe stroke, follow arrows", SAFE_GREEN),
+    ]
+    upcoming = next_safe(safety)
+    if upcoming is not None:
+        area_id, moment = upcoming
+        label = short_label(area_labels[safety.area_ids.index(area_id)])
+        rows.append((f"Next safe: {label}", None))
+        rows.append((when_text(moment, safety.plan.moment), None))
+    elif not (status == CAUTION).any():
+        rows.append(("Nothing to avoid today", None))
+    waiting = int((status == NO_TOUCH).sum())
+    if waiting > 1:
+        rows.append((f"{waiting} areas no-touch today", None))
+    return tuple(rows)
+
+
+AUTO_CORNERS: tuple[Corner, ...] = ("top-left", "top-right", "bottom-right")  # bottom-left is the HUD's
+
+
+class LegendAnnotator:
+    """An opaque rounded panel in a corner; rendered once per plan and pasted with one masked copy.
+
+    size_px: text height on a 720 px high frame (scaled with the frame); large: the large-label mode;
+    corner: where it sits, or "auto": the first of top-left, top-right, bottom-right that covers no face
+    (else the one covering the least); margin: distance from the frame's edges.
+    """
+
+    def __init__(
+        self,
+        size_px: int = 14,
+        large: bool = False,
+        corner: Corner | Literal["auto"] = "auto",
+        margin: int = 10,
+    ) -> None:
+        self.size_px = round(size_px * (LARGE_SCALE if large else 1.0))
+        self.corner = corner
+        self.margin = margin
+
+    def sprite(self, data: SceneData) -> Sprite:
+        """The panel for this frame's plan (cached on its text and size)."""
+        size = text_px(self.size_px, data.frame_size[1])
+        return panel_sprite(status_rows(data.safety, data.geometry.index.area_labels), size)
+
+    def box(self, data: SceneData) -> np.ndarray:
+        """``(4,) float32`` x0 y0 x1 y1 the panel covers, for label placement to avoid."""
+        sprite = self.sprite(data)
+        size = (sprite.width, sprite.height)
+        corners = AUTO_CORNERS if self.corner == "auto" else (self.corner,)
+        faces = data.faces.boxes.tolist()
+        best, least = (0, 0, 0, 0), float("inf")
+        for corner in corners:  # at most three corners and a few faces: plain arithmetic
+            x, y = corner_origin(data.frame_size, size, corner, self.margin)
+            box = (x, y, x + size[0], y + size[1])
+            covered = sum(
+                max(0.0, min(box[2], f[2]) - max(box[0], f[0]))
+                * max(0.0, min(box[3], f[3]) - max(box[1], f[1]))
+                for f in faces
+            )
+            if covered < least:
+                best, least = box, covered
+            if covered == 0:
+                break
+        return np.array(best, np.float32)
+
+    def annotate(self, scene: np.ndarray, data: SceneData) -> np.ndarray:
+        """Draw on ``scene`` (BGR uint8, in place) and return it."""
+        x0, y0 = self.box(data)[:2].astype(int).tolist()
+        paste(scene, self.sprite(data), x0, y0)
+        return scene
