@@ -1,0 +1,132 @@
+"""TouchAnnotator on the hand photo: the touched area flashes, a banner names it, tips get dots."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import cv2
+import numpy as np
+import pytest
+
+from overlays.scene import SceneData
+from overlays.style import CAUTION_AMBER, NO_TOUCH_RED
+from overlays.touch import TouchAnnotator
+from vision.hands import FINGERTIPS, HandDetector, Hands
+from zones.catalogue import load_catalogue
+from zones.geometry import GeometryIndex, face_geometry
+from zones.plan import Plan, Treatment
+from zones.safety import evaluate, segment_status
+from zones.touch import TouchGuard, TouchHits, no_touch_hits
+
+
+@pytest.fixture(scope="module")
+def scene_parts(zone_sample_faces):
+    """(image, SceneData with the forehead treated, hits of the real hand, guard) on the hand photo."""
+    image, faces = zone_sample_faces["hand_on_face"]
+    with HandDetector() as detector:
+        hands = detector.detect(image, color="bgr")
+    catalogue = load_catalogue()
+    index = GeometryIndex.from_catalogue(catalogue)
+    plan = Plan((Treatment(("forehead",), "ha_filler", datetime(2026, 11, 20)),), "hands", date(2026, 11, 22))
+    safety = evaluate(plan, catalogue)
+    geometry = face_geometry(faces, index)
+    data = SceneData(geometry, safety, segment_status(geometry, safety), faces)
+    return image, data, no_touch_hits(hands, geometry, safety), hands
+
+
+def forehead_interior(data: SceneData, hits: TouchHits) -> np.ndarray:
+    """``(H, W) bool`` the forehead outline shrunk by 8 px, away from outline strokes and finger dots."""
+    width, height = data.frame_size
+    mask = np.zeros((height, width), np.uint8)
+    outline = data.geometry.polygons(0)[data.geometry.area_ids.index("forehead")]
+    cv2.fillPoly(mask, [np.rint(outline).astype(np.int32)], 1)
+    mask = cv2.erode(mask, np.ones((17, 17), np.uint8))
+    for x, y in np.rint(hits.points).astype(int):
+        cv2.circle(mask, (int(x), int(y)), 30, 0, -1)
+    return mask.astype(bool)
+
+
+def redness(image: np.ndarray, where: np.ndarray) -> float:
+    pixels = image[where].astype(np.float32)
+    return float(np.mean(pixels[:, 2] - 0.5 * (pixels[:, 0] + pixels[:, 1])))
+
+
+def colour_share(image: np.ndarray, color: tuple[int, int, int], rows: slice) -> float:
+    return float(np.mean(np.all(image[rows] == np.array(color, np.uint8), axis=-1)))
+
+
+def test_touched_area_flashes_then_keeps_its_outline(scene_parts) -> None:
+    image, data, hits, _ = scene_parts
+    guard = TouchGuard(data.geometry.area_ids, data.geometry.index.area_labels)
+    annotator = TouchAnnotator(blink_ms=250)
+    interior = forehead_interior(data, hits)
+    assert interior.sum() > 500
+    on = annotator.annotate(image.copy(), guard.update(hits, 1000), data)
+    off_report = guard.update(hits, 1250)
+    assert annotator.flash_on(off_report)[data.geometry.area_ids.index("forehead")] == np.False_
+    off = annotator.annotate(image.copy(), off_report, data)
+    assert redness(on, interior) > redness(image, interior) + 60
+    assert np.array_equal(off[interior], image[interior])  # dark phase: the skin shows through
+    assert not np.array_equal(off, image)  # ... but the outline, banner and dots remain
+    back_on = annotator.annotate(image.copy(), guard.update(hits, 1500), data)
+    assert np.array_equal(back_on[interior], on[interior])
+
+
+def test_banner_names_the_area_and_dots_mark_the_fingertips(scene_parts) -> None:
+    image, data, hits, hands = scene_parts
+    report = TouchGuard(data.geometry.area_ids, data.geometry.index.area_labels).update(hits, 0)
+    out = TouchAnnotator().annotate(image.copy(), report, data)
+    assert colour_share(out, NO_TOUCH_RED, slice(0, 80)) > 0.1  # the red banner across the top
+    assert colour_share(image, NO_TOUCH_RED, slice(0, 80)) == 0.0
+    tips = np.rint(hands.landmarks[0, FINGERTIPS, :2]).astype(int)
+    changed = np.any(out[tips[:, 1], tips[:, 0]] != image[tips[:, 1], tips[:, 0]], axis=1)
+    assert changed.all()
+
+
+def test_nothing_drawn_without_hands_or_touches(scene_parts) -> None:
+    image, data, _, _ = scene_parts
+    nobody = no_touch_hits(Hands.empty(*data.frame_size), data.geometry, data.safety)
+    report = TouchGuard(data.geometry.area_ids).update(nobody, 0)
+    assert np.array_equal(TouchAnnotator().annotate(image.copy(), report, data), image)
+
+
+def test_hidden_face_gets_its_own_banner(scene_parts) -> None:
+    image, data, _, _ = scene_parts
+    areas = len(data.geometry.area_ids)
+    report = TouchGuard(data.geometry.area_ids).update(TouchHits.none(areas), 0, face_state="hidden")
+    out = TouchAnnotator().annotate(image.copy(), report)
+    assert colour_share(out, CAUTION_AMBER, slice(0, 80)) > 0.1
+
+
+def test_report_and_scene_from_different_catalogues_are_refused(scene_parts) -> None:
+    image, data, hits, _ = scene_parts
+    report = TouchGuard(tuple(reversed(data.geometry.area_ids))).update(hits, 0)
+    with pytest.raises(ValueError, match="different catalogues"):
+        TouchAnnotator().annotate(image.copy(), report, data)
+
+
+def test_touched_areas_blink_in_step_and_a_new_touch_lights_up_at_once() -> None:
+    guard, annotator = TouchGuard(["forehead", "lips", "chin"]), TouchAnnotator(blink_ms=250)
+
+    def frame(t: float, *flags: bool) -> list[bool]:
+        hits = TouchHits(np.zeros((3, 2), np.float32), np.diag(np.array(flags))[None])
+        return annotator.flash_on(guard.update(hits, t)).tolist()
+
+    assert frame(0, True, False, False) == [True, False, False]
+    assert frame(260, True, False, False) == [False, False, False]  # dark half
+    assert frame(300, True, True, False) == [True, True, False]  # lips enters: both light up together
+    assert frame(560, True, True, False) == [False, False, False]
+    assert frame(800, True, True, False) == [True, True, False]
+
+
+@pytest.mark.parametrize(("panel", "where"), [((0, 0, 600, 200), "beside"), ((0, 0, 1200, 200), "below")])
+def test_banner_keeps_clear_of_the_legend(scene_parts, panel, where) -> None:
+    image, data, hits, _ = scene_parts
+    report = TouchGuard(data.geometry.area_ids, data.geometry.index.area_labels).update(hits, 0)
+    blank = np.zeros_like(image)  # no scene data: only the banner (and the dots, in other colours) is drawn
+    out = TouchAnnotator().annotate(blank, report, avoid=np.array([panel], np.float32))
+    ys, xs = np.nonzero(np.all(out == np.array(NO_TOUCH_RED, np.uint8), axis=-1))
+    assert len(xs) > 1000
+    _, _, right, bottom = panel
+    assert not np.any((xs < right) & (ys < bottom))  # nothing under the panel
+    assert (ys.min() < bottom) == (where == "beside")
