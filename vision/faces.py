@@ -11,6 +11,16 @@ IRIS_RIGHT = np.arange(468, 473)  # subject's right iris: centre then 4 rim poin
 IRIS_LEFT = np.arange(473, 478)  # subject's left iris
 
 
+def boxes_of(landmarks: np.ndarray) -> np.ndarray:
+    """Bounding boxes ``(F, 4) float32`` x0, y0, x1, y1 of landmarks ``(F, N, 2 or 3)`` in pixels."""
+    if landmarks.ndim != 3 or landmarks.shape[2] < 2:
+        raise ValueError(f"landmarks must be (F, N, 2 or 3), got {landmarks.shape}")
+    # reduce over whole points (contiguous) and keep x, y: cheaper than reducing a strided x, y view
+    return np.concatenate(
+        [landmarks.min(axis=1)[:, :2], landmarks.max(axis=1)[:, :2]], axis=1
+    ).astype(np.float32, copy=False)
+
+
 @dataclass(frozen=True)
 class FaceQuality:
     """Whether a face is good enough to map, and a short hint a person can act on when it is not.
@@ -67,7 +77,9 @@ class Faces:
             raise ValueError(f"landmarks must be (F, 478, 3), got {self.landmarks.shape}")
         count = self.landmarks.shape[0]
         if self.boxes.shape != (count, 4) or self.poses.shape != (count, 3):
-            raise ValueError(f"boxes {self.boxes.shape} / poses {self.poses.shape} do not match {count} faces")
+            raise ValueError(
+                f"boxes {self.boxes.shape} / poses {self.poses.shape} do not match {count} faces"
+            )
 
     @classmethod
     def empty(cls, width: int, height: int, *, mirrored: bool = False) -> Faces:

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import concurrent.futures.thread  # noqa: F401 - registers its exit hook before ours (see below)
 import os
-import threading
-import weakref
 from dataclasses import dataclass, field, replace
 from typing import Self
 
@@ -21,7 +19,7 @@ from mediapipe.tasks.python import vision as mp_vision
 
 from vision.assets import HAND_LANDMARKER, ensure
 from vision.frames import ColorOrder, to_rgb_uint8
-from vision.landmarker import quiet_native_stderr
+from vision.landmarker import hold_open, quiet_native_stderr
 
 NUM_HAND_LANDMARKS = 21
 FINGER_NAMES = ("thumb", "index", "middle", "ring", "pinky")
@@ -125,17 +123,6 @@ def hands_from_result(
 
 
 _WARM_UP_TIMESTAMP_MS = 0  # the VIDEO-mode warm-up frame's time stamp; callers' frames come after it
-_OPEN_HAND_LANDMARKERS: weakref.WeakSet[_HandLandmarker] = weakref.WeakSet()
-
-
-def _close_open_hand_landmarkers() -> None:
-    for landmarker in list(_OPEN_HAND_LANDMARKERS):
-        landmarker.close()
-
-
-# As in vision.landmarker: close graphs still open at exit while MediaPipe's worker thread still runs, so its
-# ``__del__`` prints no traceback (threading exit hooks run in reverse order of registration).
-threading._register_atexit(_close_open_hand_landmarkers)
 
 
 def _create(options: HandOptions, mode: mp_vision.RunningMode) -> mp_vision.HandLandmarker:
@@ -164,18 +151,19 @@ def _create(options: HandOptions, mode: mp_vision.RunningMode) -> mp_vision.Hand
 
 
 class _HandLandmarker:
-    """Owns one native hand landmarker; closes it on ``close()``, on leaving a ``with`` block, or at exit."""
+    """Owns one native hand landmarker; closes it on ``close()``, on leaving a ``with`` block, when it is
+    garbage collected, or at exit (``hold_open``: a graph collected in a reference cycle with its own worker
+    thread would otherwise wait forever while closing)."""
 
     def __init__(self, options: HandOptions, mode: mp_vision.RunningMode) -> None:
         self.options = options
-        self._landmarker: mp_vision.HandLandmarker | None = _create(options, mode)
-        _OPEN_HAND_LANDMARKERS.add(self)
+        native = _create(options, mode)
+        self._landmarker: mp_vision.HandLandmarker | None = native
+        self._finalizer = hold_open(self, native)
 
     def close(self) -> None:
-        if self._landmarker is not None:
-            self._landmarker.close()
-            self._landmarker = None
-        _OPEN_HAND_LANDMARKERS.discard(self)
+        self._landmarker = None
+        self._finalizer()
 
     def __enter__(self) -> Self:
         return self
