@@ -1,0 +1,226 @@
+"""The one chain every way in shares: frame -> faces -> zones -> pixels.
+
+``app.py`` (photos, video replay, the live callback) and ``cli.py`` are thin shells over ``Pipeline``, so the
+live path, the photo path, the video path and the CLI cannot drift apart. What depends only on the settings
+(catalogue, index tables, the plan's verdicts, annotator styles) is built once per ``Settings``; a frame costs
+one gather, one status pass and the drawing.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from overlays.compose import FaceZonesAnnotator
+from overlays.scene import SceneData
+from overlays.touch import TouchAnnotator
+from vision.faces import Faces
+from vision.hands import HandOptions, Hands, HandTracker
+from vision.landmarker import FaceTracker, LandmarkerOptions
+from zones.catalogue import Catalogue, load_catalogue
+from zones.geometry import FaceGeometry, GeometryIndex, face_geometry
+from zones.plan import Plan
+from zones.report import face_report
+from zones.safety import SafetyMap, evaluate, segment_status
+from zones.touch import FaceHold, FaceState, TouchGuard, TouchReport, no_touch_hits
+
+
+@dataclass(frozen=True)
+class OverlayOptions:
+    """Which layers to draw and how strongly: the keyword arguments of ``FaceZonesAnnotator``."""
+
+    large_labels: bool = False
+    opacity: float = 0.42
+    guide: bool = True
+    labels: bool = True
+    legend: bool = True
+    hud: bool = True
+    mesh: bool = False
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a frame is processed with; immutable, so the live thread can swap it whole under a lock.
+
+    ``catalogue_path`` None is the shipped catalogue; ``mirror`` turns on the selfie view (applied after
+    detection to pixels and coordinates together, so ids keep naming the subject's own side).
+    """
+
+    plan: Plan = field(default_factory=Plan)
+    catalogue_path: str | None = None
+    mirror: bool = False
+    overlay: OverlayOptions = field(default_factory=OverlayOptions)
+    current_line: str | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class FrameResult:
+    """One analysed frame: the faces as shown, their geometry, the plan's verdicts, segment statuses and,
+    when hands were tracked, the touch guard's report."""
+
+    faces: Faces
+    geometry: FaceGeometry
+    safety: SafetyMap
+    segment_status: np.ndarray  # (F, S) uint8
+    touch: TouchReport | None = None
+
+    def scene(self, *, timestamp_s: float = 0.0, current_line: str | None = None,
+              fps: float | None = None) -> SceneData:
+        return SceneData(
+            geometry=self.geometry,
+            safety=self.safety,
+            segment_status=self.segment_status,
+            faces=self.faces,
+            timestamp_s=timestamp_s,
+            current_line=current_line,
+            fps=fps,
+        )
+
+
+@functools.lru_cache(maxsize=8)
+def _catalogue(path: str | None, mtime_ns: int) -> Catalogue:
+    del mtime_ns  # part of the cache key: an edited catalogue file is read again
+    return load_catalogue(path)
+
+
+def catalogue_for(path: str | os.PathLike[str] | None) -> Catalogue:
+    """The catalogue at ``path`` (None: the shipped one), cached until the file changes."""
+    if path is None:
+        return _catalogue(None, 0)
+    resolved = str(Path(path))
+    mtime = Path(resolved).stat().st_mtime_ns if Path(resolved).is_file() else 0
+    return _catalogue(resolved, mtime)
+
+
+def view(frame: np.ndarray, faces: Faces, hands: Hands | None, mirror: bool
+         ) -> tuple[np.ndarray, Faces, Hands | None]:
+    """Frame, faces and hands as shown: flipped left-right together for the selfie view, else unchanged."""
+    if not mirror:
+        return frame, faces, hands
+    return np.ascontiguousarray(frame[:, ::-1]), faces.mirror(), None if hands is None else hands.mirror()
+
+
+class Pipeline:
+    """Per-settings state (catalogue, index tables, the plan's verdicts, annotators) and per-frame steps."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.catalogue = catalogue_for(settings.catalogue_path)
+        settings.plan.check(self.catalogue)
+        self.index = GeometryIndex.from_catalogue(self.catalogue)
+        self.safety = evaluate(settings.plan, self.catalogue)
+        self.annotator = FaceZonesAnnotator(**asdict(settings.overlay))
+        self.touch_annotator = TouchAnnotator()
+
+    def new_guard(self) -> TouchGuard:
+        """A touch guard for one stream (or one photo): its hysteresis and touch counts start at zero."""
+        return TouchGuard(self.index.area_ids, self.index.area_labels)
+
+    def analyse(self, faces: Faces, hands: Hands | None = None, *, guard: TouchGuard | None = None,
+                timestamp_ms: float = 0.0, face_state: FaceState = "live") -> FrameResult:
+        """Geometry, segment statuses and (with ``hands``) fingertip touches of faces in shown coordinates."""
+        geometry = face_geometry(faces, self.index)
+        statuses = segment_status(geometry, self.safety)
+        touch = None
+        if hands is not None:
+            hits = no_touch_hits(hands, geometry, self.safety)
+            touch = (guard or self.new_guard()).update(hits, timestamp_ms, face_state)
+        return FrameResult(faces, geometry, self.safety, statuses, touch)
+
+    def process(self, frame_bgr: np.ndarray, faces: Faces, hands: Hands | None = None, *,
+                guard: TouchGuard | None = None, timestamp_ms: float = 0.0,
+                face_state: FaceState = "live") -> tuple[np.ndarray, FrameResult]:
+        """Apply the view (selfie flip) to a camera frame and what was detected on it, then analyse."""
+        shown, shown_faces, shown_hands = view(frame_bgr, faces, hands, self.settings.mirror)
+        return shown, self.analyse(shown_faces, shown_hands, guard=guard, timestamp_ms=timestamp_ms,
+                                   face_state=face_state)
+
+    def render(self, frame_bgr: np.ndarray, result: FrameResult, *, timestamp_s: float = 0.0,
+               fps: float | None = None, copy: bool = True) -> np.ndarray:
+        """Draw the overlay on the shown frame (a copy unless ``copy`` is False) and return it."""
+        scene = frame_bgr.copy() if copy else frame_bgr
+        data = result.scene(timestamp_s=timestamp_s, current_line=self.settings.current_line, fps=fps)
+        self.annotator.annotate(scene, data)
+        if result.touch is not None:
+            legend = self.annotator.legend
+            avoid = legend.box(data)[None] if legend is not None else None
+            self.touch_annotator.annotate(scene, result.touch, data if len(result.faces) else None, avoid)
+        return scene
+
+    def report(self, result: FrameResult) -> list[dict[str, Any]]:
+        """Per face: landmarks, box, pose, quality, zones and strokes (the CLI's and the app's JSON)."""
+        faces = result.faces
+        return [
+            {
+                "landmarks": np.round(faces.landmarks[i].astype(np.float64), 2).tolist(),
+                "box": np.round(faces.boxes[i].astype(np.float64), 1).tolist(),
+                "pose": dict(zip(("yaw", "pitch", "roll"), np.round(faces.poses[i].astype(float), 1).tolist(),
+                                 strict=True)),
+                "quality": faces.quality[i].as_dict() if faces.quality else {},
+                **face_report(result.geometry, result.safety, result.segment_status, i, self.catalogue),
+            }
+            for i in range(len(faces))
+        ]
+
+
+
+@functools.lru_cache(maxsize=16)
+def pipeline_for(settings: Settings) -> Pipeline:
+    """The pipeline of ``settings``, built once per settings object (they are immutable and hashable).
+
+    Raises ``PlanError`` / ``CatalogueError`` for a plan or catalogue that cannot be used.
+    """
+    return Pipeline(settings)
+
+
+class StreamProcessor:
+    """One live stream or replayed clip: its own VIDEO-mode face and hand trackers, face hold and touch guard,
+    then the shared pipeline. Settings are read per frame, so the plan can change while the stream runs.
+
+    A hand over the face makes MediaPipe lose the face exactly when the guard matters: the last face is held
+    for about half a second, then the state says "hidden". The hand model runs on every second frame
+    (``HandOptions(stride=2)``) to keep face and hands together above 20 fps at 640x480.
+    """
+
+    def __init__(self, face_options: LandmarkerOptions | None = None, hand_options: HandOptions | None = None,
+                 *, touch_guard: bool = True) -> None:
+        self._faces = FaceTracker(face_options or LandmarkerOptions(max_faces=1))
+        self._hands = HandTracker(hand_options or HandOptions(stride=2)) if touch_guard else None
+        self._hold: FaceHold[Faces] = FaceHold()
+        self._guard: TouchGuard | None = None
+        self._guard_areas: tuple[str, ...] = ()
+
+    def _guard_for(self, pipeline: Pipeline) -> TouchGuard | None:
+        """The stream's guard; a new one (counts back to zero) only when the catalogue's areas change."""
+        if self._hands is None:
+            return None
+        if self._guard is None or self._guard_areas != pipeline.index.area_ids:
+            self._guard, self._guard_areas = pipeline.new_guard(), pipeline.index.area_ids
+        return self._guard
+
+    def __call__(self, frame_bgr: np.ndarray, timestamp_ms: int, settings: Settings,
+                 fps: float | None = None) -> tuple[np.ndarray, FrameResult]:
+        """Track, analyse and draw one camera frame ``(H, W, 3) uint8`` BGR; returns the frame as shown."""
+        pipeline = pipeline_for(settings)
+        held = self._hold.update(self._faces.track(frame_bgr, timestamp_ms, color="bgr"), timestamp_ms)
+        hands = None if self._hands is None else self._hands.track(frame_bgr, timestamp_ms, color="bgr")
+        shown, result = pipeline.process(frame_bgr, held.value, hands, guard=self._guard_for(pipeline),
+                                         timestamp_ms=timestamp_ms, face_state=held.state)
+        copy = shown is frame_bgr and not frame_bgr.flags.writeable
+        return pipeline.render(shown, result, timestamp_s=timestamp_ms / 1000.0, fps=fps, copy=copy), result
+
+    def close(self) -> None:
+        self._faces.close()
+        if self._hands is not None:
+            self._hands.close()
+
+    def __enter__(self) -> StreamProcessor:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

@@ -1,0 +1,119 @@
+"""cli.py on real samples: the JSON a person gets, the picture, and one-line refusals of bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "samples"
+NASOLABIAL_FILLER = ["--treat", "nasolabial_left=ha_filler@2026-11-20", "--today", "2026-11-22"]
+
+
+def run(tmp_path: Path, image: Path, *extra: str) -> tuple[int, dict]:
+    out = tmp_path / "out.json"
+    code = cli.main(["annotate", str(image), "--json", str(out), *extra])
+    return code, json.loads(out.read_text()) if out.exists() else {}
+
+
+@pytest.mark.parametrize("name", ["astronaut.png", "grace_hopper.jpg"])
+def test_annotate_writes_landmarks_zones_and_strokes(tmp_path: Path, name: str) -> None:
+    code, document = run(tmp_path, SAMPLES / name, *NASOLABIAL_FILLER)
+    assert code == 0
+    width, height = Image.open(SAMPLES / name).size
+    assert document["image"] == {"width": width, "height": height, "mirrored": False}
+    [face] = document["faces"]
+    landmarks = np.array(face["landmarks"])
+    assert landmarks.shape == (478, 3)
+    x0, y0, x1, y1 = face["box"]
+    assert 0 <= x0 < x1 <= width and 0 <= y0 < y1 <= height
+    assert set(face["pose"]) == {"yaw", "pitch", "roll"}
+    zones = {zone["id"]: zone for zone in face["zones"]}
+    assert zones["nasolabial_left"]["status"] == "no_touch"
+    assert zones["nasolabial_left"]["safe_from"].startswith("2026-12-04")
+    assert zones["nasolabial_right"]["status"] == "safe"
+    for stroke in face["strokes"]:
+        assert len(stroke["segment_status"]) == len(stroke["points"]) - 1
+    # The subject's left side is on the image's right in an unmirrored photo.
+    nasolabial_x = np.array(zones["nasolabial_left"]["polygon"])[:, 0].mean()
+    assert nasolabial_x > landmarks[1, 0]
+
+
+def test_mirror_flips_coordinates_but_keeps_true_sides(tmp_path: Path) -> None:
+    image = SAMPLES / "astronaut.png"
+    _, plain = run(tmp_path, image, *NASOLABIAL_FILLER)
+    _, mirrored = run(tmp_path, image, "--mirror", *NASOLABIAL_FILLER)
+    width = plain["image"]["width"]
+    plain_face, mirrored_face = plain["faces"][0], mirrored["faces"][0]
+    np.testing.assert_allclose(
+        np.array(mirrored_face["landmarks"])[:, 0], width - np.array(plain_face["landmarks"])[:, 0], atol=0.05
+    )
+    zones = {zone["id"]: zone for zone in mirrored_face["zones"]}
+    nose_x = np.array(mirrored_face["landmarks"])[1, 0]
+    assert zones["nasolabial_left"]["status"] == "no_touch"
+    assert np.array(zones["nasolabial_left"]["polygon"])[:, 0].mean() < nose_x  # the subject's left, now on screen left
+
+
+def test_annotated_picture_has_no_metadata_and_shows_the_overlay(tmp_path: Path) -> None:
+    source = tmp_path / "with_exif.jpg"
+    exif = Image.Exif()
+    exif[0x010F] = "SecretCameraMaker"
+    Image.open(SAMPLES / "grace_hopper.jpg").save(source, exif=exif)
+    picture = tmp_path / "annotated.png"
+    assert cli.main(["annotate", str(source), "--out", str(picture), *NASOLABIAL_FILLER]) == 0
+    assert b"SecretCameraMaker" not in picture.read_bytes()
+    annotated, original = cv2.imread(str(picture)), cv2.imread(str(source))
+    assert annotated.shape == original.shape
+    assert np.mean(np.any(annotated != original, axis=2)) > 0.02  # an overlay was drawn
+
+
+def test_no_face_is_not_an_error(tmp_path: Path) -> None:
+    blank = tmp_path / "wall.png"
+    cv2.imwrite(str(blank), np.full((240, 320, 3), 200, np.uint8))
+    code, document = run(tmp_path, blank)
+    assert code == 0
+    assert document["faces"] == [] and document["touches"] == []
+
+
+def test_touches_fire_on_the_hand_image_only_when_the_forehead_is_treated(tmp_path: Path,
+                                                                         sample_paths: dict[str, Path]) -> None:
+    image = sample_paths["Image_with_alpha.png"]
+    _, treated = run(tmp_path, image, "--treat", "forehead=botox@2026-11-21", "--today", "2026-11-22")
+    _, untreated = run(tmp_path, image, "--today", "2026-11-22")
+    assert [touch["area"] for touch in treated["touches"] if touch["active"]] == ["forehead"]
+    assert not any(touch["active"] for touch in untreated["touches"])
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["annotate", "README.md", "--json", "{tmp}/x.json"], "is not an image"),
+        (["annotate", "missing.png", "--json", "{tmp}/x.json"], "missing.png"),
+        (["annotate", "samples/astronaut.png", "--json", "{tmp}/x.json", "--treat", "lips=ha_filler@2099-01-01"],
+         "after today"),
+        (["annotate", "samples/astronaut.png", "--json", "{tmp}/x.json", "--treat", "ear=ha_filler@2026-01-01"],
+         "unknown area"),
+        (["annotate", "samples/astronaut.png", "--json", "{tmp}/x.json", "--treat", "lips"], "expected"),
+        (["annotate", "samples/astronaut.png", "--json", "{tmp}/x.json", "--catalogue", "{tmp}/bad.yaml"],
+         "bad.yaml"),
+        (["annotate", "samples/astronaut.png"], "--json"),
+    ],
+)
+def test_bad_input_exits_non_zero_with_one_line(tmp_path: Path, args: list[str], expected: str) -> None:
+    (tmp_path / "bad.yaml").write_text("areas: [{id: forehead, outline: [1, 2, 999]}]\n")
+    argv = [arg.replace("{tmp}", str(tmp_path)) for arg in args]
+    done = subprocess.run([sys.executable, "cli.py", *argv], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.returncode == cli.EXIT_BAD_INPUT
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and expected in lines[0], done.stderr
+    assert not (tmp_path / "x.json").exists()
