@@ -62,6 +62,8 @@ def annotate_video(
     with container:
         if not container.streams.video:
             raise VideoError(f"{source}: holds no video stream")
+        if container.format.name.endswith("_pipe") or container.format.name == "image2":
+            raise VideoError(f"{source}: is a still image, not a video; use `cli.py annotate` for photos")
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
         rate = stream.average_rate or stream.guessed_rate or Fraction(25, 1)

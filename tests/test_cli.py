@@ -16,6 +16,7 @@ import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
+ASTRONAUT_JSON = ["annotate", "samples/astronaut.png", "--json", "{tmp}/x.json"]
 NASOLABIAL_FILLER = ["--treat", "nasolabial_left=ha_filler@2026-11-20", "--today", "2026-11-22"]
 
 
@@ -60,7 +61,8 @@ def test_mirror_flips_coordinates_but_keeps_true_sides(tmp_path: Path) -> None:
     zones = {zone["id"]: zone for zone in mirrored_face["zones"]}
     nose_x = np.array(mirrored_face["landmarks"])[1, 0]
     assert zones["nasolabial_left"]["status"] == "no_touch"
-    assert np.array(zones["nasolabial_left"]["polygon"])[:, 0].mean() < nose_x  # the subject's left, now on screen left
+    # The subject's left is now on the screen's left.
+    assert np.array(zones["nasolabial_left"]["polygon"])[:, 0].mean() < nose_x
 
 
 def test_annotated_picture_has_no_metadata_and_shows_the_overlay(tmp_path: Path) -> None:
@@ -84,8 +86,8 @@ def test_no_face_is_not_an_error(tmp_path: Path) -> None:
     assert document["faces"] == [] and document["touches"] == []
 
 
-def test_touches_fire_on_the_hand_image_only_when_the_forehead_is_treated(tmp_path: Path,
-                                                                         sample_paths: dict[str, Path]) -> None:
+def test_touches_fire_on_the_hand_image_only_when_the_forehead_is_treated(
+        tmp_path: Path, sample_paths: dict[str, Path]) -> None:
     image = sample_paths["Image_with_alpha.png"]
     _, treated = run(tmp_path, image, "--treat", "forehead=botox@2026-11-21", "--today", "2026-11-22")
     _, untreated = run(tmp_path, image, "--today", "2026-11-22")
@@ -98,13 +100,10 @@ def test_touches_fire_on_the_hand_image_only_when_the_forehead_is_treated(tmp_pa
     [
         (["annotate", "README.md", "--json", "{tmp}/x.json"], "is not an image"),
         (["annotate", "missing.png", "--json", "{tmp}/x.json"], "missing.png"),
-        (["annotate", "samples/astronaut.png", "--json", "{tmp}/x.json", "--treat", "lips=ha_filler@2099-01-01"],
-         "after today"),
-        (["annotate", "samples/astronaut.png", "--json", "{tmp}/x.json", "--treat", "ear=ha_filler@2026-01-01"],
-         "unknown area"),
-        (["annotate", "samples/astronaut.png", "--json", "{tmp}/x.json", "--treat", "lips"], "expected"),
-        (["annotate", "samples/astronaut.png", "--json", "{tmp}/x.json", "--catalogue", "{tmp}/bad.yaml"],
-         "bad.yaml"),
+        ([*ASTRONAUT_JSON, "--treat", "lips=ha_filler@2099-01-01"], "after today"),
+        ([*ASTRONAUT_JSON, "--treat", "ear=ha_filler@2026-01-01"], "unknown area"),
+        ([*ASTRONAUT_JSON, "--treat", "lips"], "expected"),
+        ([*ASTRONAUT_JSON, "--catalogue", "{tmp}/bad.yaml"], "bad.yaml"),
         (["annotate", "samples/astronaut.png"], "--json"),
     ],
 )
@@ -117,3 +116,49 @@ def test_bad_input_exits_non_zero_with_one_line(tmp_path: Path, args: list[str],
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and expected in lines[0], done.stderr
     assert not (tmp_path / "x.json").exists()
+
+
+def test_annotate_video_writes_a_browser_playable_clip_with_the_overlay(
+        tmp_path: Path, clip_frames: tuple[tuple[np.ndarray, ...], tuple[int, ...]]) -> None:
+    frames, _ = clip_frames
+    short = tmp_path / "short.mp4"
+    writer = cv2.VideoWriter(str(short), cv2.VideoWriter_fourcc(*"mp4v"), 25.0, frames[0].shape[1::-1])
+    for frame in frames[:30]:
+        writer.write(frame)
+    writer.release()
+    out = tmp_path / "annotated.mp4"
+    code = cli.main(["annotate-video", str(short), "--out", str(out), "--treat", "lips=ha_filler@2026-11-20",
+                     "--today", "2026-11-22", "--mirror"])
+    assert code == 0
+    import av
+
+    with av.open(str(out)) as container:
+        stream = container.streams.video[0]
+        assert stream.codec_context.name == "h264" and stream.codec_context.pix_fmt == "yuv420p"
+        decoded = [frame.to_ndarray(format="bgr24") for frame in container.decode(stream)]
+    assert len(decoded) == 30
+    mirrored_source = frames[15][:, ::-1].astype(np.int16)
+    changed = np.any(np.abs(decoded[15].astype(np.int16) - mirrored_source) > 40, axis=2)
+    assert changed.mean() > 0.01  # the overlay is drawn on the (mirrored) frame
+
+
+def test_annotate_video_refuses_a_still_image(tmp_path: Path) -> None:
+    assert cli.main(["annotate-video", str(SAMPLES / "astronaut.png"), "--out", str(tmp_path / "x.mp4")]) == 2
+    assert not (tmp_path / "x.mp4").exists()
+
+
+@pytest.mark.parametrize("suffix", [".png", ".pdf"])
+def test_chart_exports_the_plan(tmp_path: Path, suffix: str) -> None:
+    out = tmp_path / f"chart{suffix}"
+    code = cli.main(["chart", "--treat", "nasolabial_left=ha_filler@2026-11-20", "--today", "2026-11-22",
+                     "--out", str(out)])
+    assert code == 0
+    if suffix == ".pdf":
+        assert out.read_bytes().startswith(b"%PDF")
+        return
+    chart = cv2.imread(str(out))
+    red = (chart[:, :, 2] > 180) & (chart[:, :, 1] < 90) & (chart[:, :, 0] < 90)
+    green = (chart[:, :, 1] > 150) & (chart[:, :, 2] < 120) & (chart[:, :, 0] < 120)
+    assert red.sum() > 500 and green.sum() > 500  # a no-touch area and safe strokes are on the chart
+    # The subject's left nasolabial fold is drawn on the chart's right half (a frontal view of the subject).
+    assert np.flatnonzero(red.any(axis=0)).mean() > chart.shape[1] / 2
