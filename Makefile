@@ -33,3 +33,4 @@ test: setup browser lint
 bench: setup
 	$(PY) bench/landmarks.py
 	$(PY) bench/overlay.py
+	$(PY) bench/touch.py

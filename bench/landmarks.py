@@ -17,7 +17,6 @@ from __future__ import annotations
 import statistics
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
@@ -29,24 +28,12 @@ from mediapipe.tasks.python import vision as mp_vision
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from vision.assets import FACE_LANDMARKER, SAMPLE_CLIP, ensure
+from vision.io import video_frames
 from vision.landmarker import FaceTracker, LandmarkerOptions, faces_from_result, quiet_native_stderr
 
 RESOLUTIONS = ((640, 480), (1280, 720))
 SKIP_FRAMES = 5  # the first calls of a fresh graph allocate buffers; they are not steady-state cost
 FRAME_STEP_MS = 1000.0 / 24.0  # the clip's frame rate
-
-
-def clip_frames(path: Path, size: tuple[int, int]) -> Iterator[np.ndarray]:
-    """BGR frames of the clip resized to ``size`` (width, height), decoded one at a time."""
-    capture = cv2.VideoCapture(str(path))
-    try:
-        while True:
-            ok, frame = capture.read()
-            if not ok:
-                return
-            yield cv2.resize(frame, size, interpolation=cv2.INTER_LINEAR)
-    finally:
-        capture.release()
 
 
 def bare_landmarker(options: LandmarkerOptions) -> mp_vision.FaceLandmarker:
@@ -83,7 +70,7 @@ def run_replay(
         bare = bare_landmarker(options)
         tracker = FaceTracker(options)
     with bare, tracker:
-        for index, bgr in enumerate(clip_frames(clip, size)):
+        for index, bgr in enumerate(video_frames(clip, size)):
             rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)  # the baseline's frames are already RGB
             stamp = round((index + 1) * FRAME_STEP_MS)
 

@@ -20,17 +20,17 @@ import contextlib
 import statistics
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from vision.assets import SAMPLE_CLIP, ensure
 from vision.hands import HandOptions, HandTracker
+from vision.io import video_frames
 from vision.landmarker import FaceTracker
 from zones.catalogue import load_catalogue
 from zones.geometry import GeometryIndex, face_geometry
@@ -41,19 +41,6 @@ from zones.touch import TouchGuard, no_touch_hits
 SIZE = (640, 480)
 SKIP_FRAMES = 5  # the first calls of a fresh graph allocate buffers; they are not steady-state cost
 FRAME_STEP_MS = 1000.0 / 24.0  # the clip's frame rate
-
-
-def clip_frames(path: Path, size: tuple[int, int]) -> Iterator[np.ndarray]:
-    """BGR frames of the clip resized to ``size`` (width, height), decoded one at a time."""
-    capture = cv2.VideoCapture(str(path))
-    try:
-        while True:
-            ok, frame = capture.read()
-            if not ok:
-                return
-            yield cv2.resize(frame, size, interpolation=cv2.INTER_LINEAR)
-    finally:
-        capture.release()
 
 
 def summary(name: str, timings: list[float]) -> str:
@@ -102,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
             return call
 
         calls = [("face", face_call), *((name, guard_call(name)) for name in guarded)]
-        for number, frame in enumerate(clip_frames(ensure(SAMPLE_CLIP), SIZE)):
+        for number, frame in enumerate(video_frames(ensure(SAMPLE_CLIP), SIZE)):
             stamp = round((number + 1) * FRAME_STEP_MS)
             shift = number % len(calls)
             for name, call in calls[shift:] + calls[:shift]:

@@ -133,7 +133,7 @@ def test_a_tracker_in_a_reference_cycle_is_collected_without_hanging(module: str
             holder = {{"tracker": {tracker}()}}
             holder["self"] = holder  # only the cycle collector can free it
             holder["tracker"].track(image, stamp + 1, color="bgr")
-            native = weakref.ref(holder["tracker"]._landmarker)
+            native = weakref.ref(holder["tracker"]._task)
             del holder
             gc.collect()
             assert native() is None  # closed and freed, not leaked

@@ -10,7 +10,6 @@ from __future__ import annotations
 import concurrent.futures.thread  # noqa: F401 - registers its exit hook before ours (see below)
 import os
 from dataclasses import dataclass, field, replace
-from typing import Self
 
 import mediapipe as mp
 import numpy as np
@@ -19,7 +18,7 @@ from mediapipe.tasks.python import vision as mp_vision
 
 from vision.assets import HAND_LANDMARKER, ensure
 from vision.frames import ColorOrder, to_rgb_uint8
-from vision.landmarker import hold_open, quiet_native_stderr
+from vision.landmarker import OwnedTask, quiet_native_stderr
 
 NUM_HAND_LANDMARKS = 21
 FINGER_NAMES = ("thumb", "index", "middle", "ring", "pinky")
@@ -150,31 +149,10 @@ def _create(options: HandOptions, mode: mp_vision.RunningMode) -> mp_vision.Hand
     return landmarker
 
 
-class _HandLandmarker:
-    """Owns one native hand landmarker; closes it on ``close()``, on leaving a ``with`` block, when it is
-    garbage collected, or at exit (``hold_open``: a graph collected in a reference cycle with its own worker
-    thread would otherwise wait forever while closing)."""
-
+class _HandLandmarker(OwnedTask[mp_vision.HandLandmarker]):
     def __init__(self, options: HandOptions, mode: mp_vision.RunningMode) -> None:
         self.options = options
-        native = _create(options, mode)
-        self._landmarker: mp_vision.HandLandmarker | None = native
-        self._finalizer = hold_open(self, native)
-
-    def close(self) -> None:
-        self._landmarker = None
-        self._finalizer()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    def _native(self) -> mp_vision.HandLandmarker:
-        if self._landmarker is None:
-            raise RuntimeError("this hand landmarker is closed")
-        return self._landmarker
+        super().__init__(_create(options, mode))
 
 
 class HandDetector(_HandLandmarker):

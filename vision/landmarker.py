@@ -17,7 +17,7 @@ import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Protocol, Self
+from typing import Generic, Protocol, Self, TypeVar
 
 import mediapipe as mp
 import numpy as np
@@ -143,6 +143,9 @@ class NativeTask(Protocol):
     def close(self) -> None: ...
 
 
+T = TypeVar("T", bound=NativeTask)
+
+
 # Every open native task, held strongly until it is closed. MediaPipe runs each native call on the task's
 # own one-thread executor, and the executor's worker quits as soon as the garbage collector finds the
 # executor unreachable. Were a task collected together with its executor (a tracker dropped inside a
@@ -186,18 +189,17 @@ def _close_all_native() -> None:
 threading._register_atexit(_close_all_native)
 
 
-class _Landmarker:
-    """Owns one native landmarker; closes it on ``close()``, on leaving a ``with`` block, when it is garbage
-    collected, or at exit."""
+class OwnedTask(Generic[T]):
+    """Owns one native MediaPipe task; closes it on ``close()``, on leaving a ``with`` block, when it is
+    garbage collected, or at exit (``hold_open``: a graph collected in a reference cycle with its own worker
+    thread would otherwise wait forever while closing)."""
 
-    def __init__(self, options: LandmarkerOptions, mode: mp_vision.RunningMode) -> None:
-        self.options = options
-        native = _create(options, mode)
-        self._landmarker: mp_vision.FaceLandmarker | None = native
+    def __init__(self, native: T) -> None:
+        self._task: T | None = native
         self._finalizer = hold_open(self, native)
 
     def close(self) -> None:
-        self._landmarker = None
+        self._task = None
         self._finalizer()
 
     def __enter__(self) -> Self:
@@ -206,10 +208,16 @@ class _Landmarker:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def _native(self) -> mp_vision.FaceLandmarker:
-        if self._landmarker is None:
-            raise RuntimeError("this landmarker is closed")
-        return self._landmarker
+    def _native(self) -> T:
+        if self._task is None:
+            raise RuntimeError(f"this {type(self).__name__} is closed")
+        return self._task
+
+
+class _Landmarker(OwnedTask[mp_vision.FaceLandmarker]):
+    def __init__(self, options: LandmarkerOptions, mode: mp_vision.RunningMode) -> None:
+        self.options = options
+        super().__init__(_create(options, mode))
 
 
 class FaceDetector(_Landmarker):
