@@ -12,6 +12,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -98,10 +99,9 @@ def annotate(args: argparse.Namespace) -> int:
 
 
 def annotate_video_command(args: argparse.Namespace) -> int:
-    settings = _settings(args, still=False)
+    settings = replace(_settings(args, still=False), touch_guard=not args.no_hands)
     Pipeline(settings)  # refuse a bad plan before any frame is decoded
-    options = LandmarkerOptions(max_faces=args.max_faces)
-    with StreamProcessor(options, touch_guard=not args.no_hands) as stream:
+    with StreamProcessor(LandmarkerOptions(max_faces=args.max_faces)) as stream:
         summary = annotate_video(args.video, args.out, lambda frame, ms: stream(frame, ms, settings)[0],
                                  terminal_progress(sys.stderr))
     print(f"{args.video}: {summary.frames} frames -> {summary.path}", file=sys.stderr)

@@ -48,7 +48,8 @@ class Settings:
     """Everything a frame is processed with; immutable, so the live thread can swap it whole under a lock.
 
     ``catalogue_path`` None is the shipped catalogue; ``mirror`` turns on the selfie view (applied after
-    detection to pixels and coordinates together, so ids keep naming the subject's own side).
+    detection to pixels and coordinates together, so ids keep naming the subject's own side);
+    ``touch_guard`` tracks hands on streams and clips and warns when a fingertip enters a no-touch area.
     """
 
     plan: Plan = field(default_factory=Plan)
@@ -56,6 +57,7 @@ class Settings:
     mirror: bool = False
     overlay: OverlayOptions = field(default_factory=OverlayOptions)
     current_line: str | None = None
+    touch_guard: bool = False
 
 
 @dataclass(frozen=True, eq=False)
@@ -179,38 +181,45 @@ def pipeline_for(settings: Settings) -> Pipeline:
 
 
 class StreamProcessor:
-    """One live stream or replayed clip: its own VIDEO-mode face and hand trackers, face hold and touch guard,
-    then the shared pipeline. Settings are read per frame, so the plan can change while the stream runs.
+    """One live stream or replayed clip: its own VIDEO-mode face tracker (and, with the touch guard on, hand
+    tracker, face hold and guard), then the shared pipeline. Settings are read per frame, so the plan and
+    the view can change while the stream runs.
 
     A hand over the face makes MediaPipe lose the face exactly when the guard matters: the last face is held
     for about half a second, then the state says "hidden". The hand model runs on every second frame
     (``HandOptions(stride=2)``) to keep face and hands together above 20 fps at 640x480.
     """
 
-    def __init__(self, face_options: LandmarkerOptions | None = None, hand_options: HandOptions | None = None,
-                 *, touch_guard: bool = True) -> None:
+    def __init__(self, face_options: LandmarkerOptions | None = None,
+                 hand_options: HandOptions | None = None) -> None:
         self._faces = FaceTracker(face_options or LandmarkerOptions(max_faces=1))
-        self._hands = HandTracker(hand_options or HandOptions(stride=2)) if touch_guard else None
+        self._hand_options = hand_options or HandOptions(stride=2)
+        self._hands: HandTracker | None = None
         self._hold: FaceHold[Faces] = FaceHold()
         self._guard: TouchGuard | None = None
-        self._guard_areas: tuple[str, ...] = ()
 
-    def _guard_for(self, pipeline: Pipeline) -> TouchGuard | None:
-        """The stream's guard; a new one (counts back to zero) only when the catalogue's areas change."""
+    def _touch_tools(self, pipeline: Pipeline) -> tuple[HandTracker, TouchGuard]:
+        """The stream's hand tracker and guard, made when first needed; a new guard (counts back to zero)
+        only when the catalogue's areas change."""
         if self._hands is None:
-            return None
-        if self._guard is None or self._guard_areas != pipeline.index.area_ids:
-            self._guard, self._guard_areas = pipeline.new_guard(), pipeline.index.area_ids
-        return self._guard
+            self._hands = HandTracker(self._hand_options)
+        if self._guard is None or self._guard.area_ids != pipeline.index.area_ids:
+            self._guard = pipeline.new_guard()
+        return self._hands, self._guard
 
     def __call__(self, frame_bgr: np.ndarray, timestamp_ms: int, settings: Settings,
                  fps: float | None = None) -> tuple[np.ndarray, FrameResult]:
         """Track, analyse and draw one camera frame ``(H, W, 3) uint8`` BGR; returns the frame as shown."""
         pipeline = pipeline_for(settings)
-        held = self._hold.update(self._faces.track(frame_bgr, timestamp_ms, color="bgr"), timestamp_ms)
-        hands = None if self._hands is None else self._hands.track(frame_bgr, timestamp_ms, color="bgr")
-        shown, result = pipeline.process(frame_bgr, held.value, hands, guard=self._guard_for(pipeline),
-                                         timestamp_ms=timestamp_ms, face_state=held.state)
+        faces = self._faces.track(frame_bgr, timestamp_ms, color="bgr")
+        hands, guard, held = None, None, None
+        if settings.touch_guard:
+            hand_tracker, guard = self._touch_tools(pipeline)
+            hands = hand_tracker.track(frame_bgr, timestamp_ms, color="bgr")
+            held = self._hold.update(faces, timestamp_ms)
+            faces = held.value
+        shown, result = pipeline.process(frame_bgr, faces, hands, guard=guard, timestamp_ms=timestamp_ms,
+                                         face_state=held.state if held is not None else "live")
         copy = shown is frame_bgr and not frame_bgr.flags.writeable
         return pipeline.render(shown, result, timestamp_s=timestamp_ms / 1000.0, fps=fps, copy=copy), result
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TextIO
 
 import av
+import cv2
 import numpy as np
 
 FrameCallback = Callable[[np.ndarray, int], np.ndarray]  # (BGR frame, time stamp in ms) -> annotated BGR
@@ -45,12 +46,15 @@ def annotate_video(
     progress: ProgressCallback | None = None,
     *,
     crf: int = 23,
+    max_seconds: float | None = None,
+    max_width: int | None = None,
 ) -> VideoSummary:
     """Decode ``source``, pass every frame through ``render`` and encode the results to ``target`` (.mp4).
 
     Time stamps given to ``render`` are the frames' presentation times in ms, strictly increasing (what a
-    VIDEO-mode tracker needs). Raises ``VideoError`` for an unreadable or empty input, a frame larger than
-    4K, or a callback that changes the frame's size.
+    VIDEO-mode tracker needs). ``max_seconds`` keeps only the clip's start; frames wider than ``max_width``
+    are scaled down first. Raises ``VideoError`` for an unreadable or empty input, a frame larger than 4K,
+    or a callback that changes the frame's size.
     """
     source, target = Path(source), Path(target)
     if target.suffix.lower() != ".mp4":
@@ -58,16 +62,17 @@ def annotate_video(
     try:
         container = av.open(str(source))
     except (av.error.FFmpegError, OSError) as err:
-        raise VideoError(f"{source}: not a readable video ({err})") from None
+        raise VideoError(f"{source.name} is not a video FaceZones can read (MP4, MOV, WebM…).") from err
     with container:
         if not container.streams.video:
-            raise VideoError(f"{source}: holds no video stream")
+            raise VideoError(f"{source.name} holds no video track.")
         if container.format.name.endswith("_pipe") or container.format.name == "image2":
-            raise VideoError(f"{source}: is a still image, not a video; use `cli.py annotate` for photos")
+            raise VideoError(f"{source.name} is a still image, not a video: map it as a photo.")
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
         rate = stream.average_rate or stream.guessed_rate or Fraction(25, 1)
-        expected = stream.frames or None
+        limit = MAX_FRAMES if max_seconds is None else max(round(float(rate) * max_seconds), 1)
+        expected = min(stream.frames, limit) if stream.frames else None
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(target.name + ".part")
         written, size, last_ms = 0, (0, 0), -1
@@ -76,10 +81,13 @@ def annotate_video(
                 encoder = None
                 for frame in container.decode(stream):
                     if frame.width * frame.height > MAX_PIXELS:
-                        raise VideoError(f"{source}: {frame.width}x{frame.height} frames are larger than 4K")
-                    if written >= MAX_FRAMES:
-                        raise VideoError(f"{source}: more than {MAX_FRAMES} frames; trim the clip first")
-                    image = frame.to_ndarray(format="bgr24")
+                        size_text = f"{frame.width}x{frame.height}"
+                        raise VideoError(f"{source.name}: {size_text} frames are larger than 4K.")
+                    if written >= limit:
+                        if max_seconds is not None:
+                            break
+                        raise VideoError(f"{source.name}: over {MAX_FRAMES} frames; trim the clip first.")
+                    image = _fit_width(frame.to_ndarray(format="bgr24"), max_width)
                     image = image[: image.shape[0] & ~1, : image.shape[1] & ~1]
                     stamp = (
                         round(float(frame.time) * 1000)
@@ -106,18 +114,25 @@ def annotate_video(
                     if progress is not None:
                         progress(written, expected)
                 if encoder is None:
-                    raise VideoError(f"{source}: no frames could be decoded")
+                    raise VideoError(f"{source.name}: no frame could be decoded.")
                 output.mux(encoder.encode(None))
                 if progress is not None and expected != written:
                     progress(written, written)  # the container's frame count was missing or wrong
         except av.error.FFmpegError as err:
             partial.unlink(missing_ok=True)
-            raise VideoError(f"{source}: decoding or encoding failed ({err})") from None
+            raise VideoError(f"{source.name} is damaged: decoding or encoding failed.") from err
         except BaseException:
             partial.unlink(missing_ok=True)
             raise
     partial.replace(target)
     return VideoSummary(frames=written, size=size, fps=float(rate), path=target)
+
+
+def _fit_width(image: np.ndarray, max_width: int | None) -> np.ndarray:
+    if max_width is None or image.shape[1] <= max_width:
+        return image
+    height = round(image.shape[0] * max_width / image.shape[1])
+    return cv2.resize(image, (max_width, height), interpolation=cv2.INTER_AREA)
 
 
 def terminal_progress(stream: TextIO = sys.stderr, width: int = 30) -> ProgressCallback:

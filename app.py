@@ -1,0 +1,694 @@
+"""FaceZones in the browser: where massage is safe today after filler or Botox, drawn on a face.
+
+Streamlit only: widgets, layout and wiring. Every frame (sample, photo, snapshot, replayed clip, live camera)
+goes through the one shared chain in ``pipeline.py``; the live callback lives in ``live.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from datetime import time as clock_time
+from pathlib import Path
+from typing import Any
+
+import altair as alt
+import cv2
+import numpy as np
+import pandas as pd
+import streamlit as st
+from streamlit_webrtc import WebRtcMode, webrtc_streamer
+
+from live import (
+    LiveCallback,
+    PipelineFrames,
+    SettingsBox,
+    no_touch_summary,
+    prepare_stream_context,
+    release_stream_context,
+    replay_clip,
+)
+from overlays.video import VideoError
+from pipeline import OverlayOptions, Settings, catalogue_for, pipeline_for
+from vision.assets import SAMPLE_CLIP, AssetError, ensure
+from vision.faces import Faces
+from vision.hands import HandDetector, Hands
+from vision.io import ImageError, read_image
+from vision.landmarker import FaceDetector
+from zones.catalogue import Catalogue, CatalogueError, Line
+from zones.plan import Plan, PlanError, Treatment, plan_from_json
+from zones.safety import CAUTION, NO_TOUCH, evaluate, format_moment
+
+LOG = logging.getLogger("facezones.app")
+ROOT = Path(__file__).resolve().parent
+SAMPLES = ROOT / "samples"
+STREAM_KEY = "live_stream"
+MODES = ("Photos", "Live camera", "Video replay")
+PHOTO_SOURCES = ("Samples", "Upload", "Camera snapshot")
+CLIP_SOURCES = ("Sample clip", "Upload")
+PREVIEW_DAYS = 28
+REPLAY_SECONDS = 20.0
+MAX_TREATMENTS = 4
+DISCLAIMER = (
+    "FaceZones is a visual aid, not medical advice. Waiting times differ between sources and products: "
+    "follow the practitioner who treated you."
+)
+CONTRAINDICATIONS = (
+    "Heart problems",
+    "Vessel problems (veins, circulation, easy bruising)",
+    "Lymph-node problems",
+    "Skin problems on the face or neck: inflammation, infection or broken skin",
+)
+STOP_SIGNS = ("redness", "swelling", "burning", "itching", "hives or a rash")
+
+
+# ---------------------------------------------------------------- shared resources (one per server) ---
+
+
+@st.cache_resource(show_spinner="Loading the face model…")
+def shared_detector() -> tuple[FaceDetector, threading.Lock]:
+    """One IMAGE-mode detector for every session; MediaPipe graphs are not thread-safe, hence the lock."""
+    return FaceDetector(), threading.Lock()
+
+
+@st.cache_resource(show_spinner="Loading the hand model…")
+def shared_hand_detector() -> tuple[HandDetector, threading.Lock]:
+    """One IMAGE-mode hand detector for the touch guard on photos, shared like the face detector."""
+    return HandDetector(), threading.Lock()
+
+
+def sample_photos() -> dict[str, Path]:
+    """The sample gallery from ``samples/manifest.json``: note -> path."""
+    manifest = json.loads((SAMPLES / "manifest.json").read_text(encoding="utf-8"))
+    return {f"{item['note']} ({item['file']})": SAMPLES / item["file"] for item in manifest["images"]}
+
+
+# ---------------------------------------------------------------------------------- the plan widgets ---
+
+
+def demo_treatments(today: date) -> list[dict[str, Any]]:
+    """The demonstration plan a newcomer sees first: filler a few days ago, Botox yesterday."""
+    return [
+        {"areas": ["lips", "nasolabial_left", "nasolabial_right"], "product": "ha_filler",
+         "date": today - timedelta(days=4), "time": clock_time(10, 0)},
+        {"areas": ["forehead", "glabella"], "product": "botox",
+         "date": today - timedelta(days=1), "time": clock_time(15, 30)},
+    ]
+
+
+def seed_widgets(state: Any, treatments: list[dict[str, Any]], method: str, margin_mm: float | None) -> None:
+    """Write a plan into the widgets' session state (first run, or a loaded plan)."""
+    state["treatment_count"] = len(treatments)
+    for i, item in enumerate(treatments):
+        state[f"t{i}_areas"] = list(item["areas"])
+        state[f"t{i}_product"] = item["product"]
+        state[f"t{i}_date"] = item["date"]
+        state[f"t{i}_time"] = item["time"]
+    state["method"] = method
+    if margin_mm is not None:
+        state["margin_mm"] = float(margin_mm)
+
+
+def on_plan_upload() -> None:
+    """Load the uploaded plan JSON into the widgets (runs before the script, so widget keys may be set)."""
+    upload = st.session_state.get("plan_upload")
+    if upload is None:
+        return
+    try:
+        document = json.loads(upload.getvalue().decode("utf-8"))
+        plan = plan_from_json(document, where=upload.name)
+        plan.check(catalogue_for(None))
+        if len(plan.treatments) > MAX_TREATMENTS:
+            raise PlanError(f"{upload.name}: at most {MAX_TREATMENTS} treatments fit the sidebar")
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        st.session_state["plan_message"] = f"{upload.name} is not a plan file (JSON expected)."
+        return
+    except PlanError as err:
+        st.session_state["plan_message"] = str(err)
+        return
+    seed_widgets(
+        st.session_state,
+        [{"areas": list(t.areas), "product": t.product, "date": t.treated_at.date(),
+          "time": t.treated_at.time() if t.has_time else clock_time(12, 0)} for t in plan.treatments],
+        plan.method,
+        plan.margin_mm,
+    )
+    st.session_state["plan_message"] = f"Loaded {upload.name}."
+
+
+LAYERS = {"Guide": "guide", "Labels": "labels", "Legend": "legend", "Status HUD": "hud", "Mesh": "mesh"}
+
+
+@dataclass(frozen=True)
+class Display:
+    """The sidebar's view settings: the overlay's options and the live view's mirror and touch guard."""
+
+    overlay: OverlayOptions
+    mirror: bool = True
+    touch_guard: bool = False
+
+
+def area_options(catalogue: Catalogue) -> list[str]:
+    """Area ids grouped by kind (filler, Botox, both), in catalogue order within a kind."""
+    order = {"filler": 0, "botox": 1, "both": 2}
+    return [a.id for a in sorted(catalogue.areas, key=lambda a: order.get(a.kind, 3))]
+
+
+def sidebar_plan(catalogue: Catalogue, now: datetime) -> tuple[list[Treatment], str, float]:
+    """The treatment rows, the method and the margin, as chosen in the sidebar."""
+    labels = {a.id: f"{a.kind.capitalize()} · {a.label}" for a in catalogue.areas}
+    products = {p.id: p.label for p in catalogue.products}
+    st.sidebar.header("Treatment plan")
+    treatments: list[Treatment] = []
+    for i in range(st.session_state["treatment_count"]):
+        box = st.sidebar.container(border=True, key=f"treatment_{i}")
+        areas = box.multiselect(f"Treated areas #{i + 1}", area_options(catalogue), format_func=labels.get,
+                                key=f"t{i}_areas", placeholder="Choose areas")
+        product = box.selectbox("Product", list(products), format_func=products.get, key=f"t{i}_product")
+        day = box.date_input("Date", key=f"t{i}_date", max_value=now.date(), format="YYYY-MM-DD")
+        has_time = product == "botox"
+        moment = datetime.combine(day, clock_time())
+        if has_time:
+            at = box.time_input("Time", key=f"t{i}_time", step=timedelta(minutes=15))
+            moment = datetime.combine(day, at)
+        if areas:
+            treatments.append(Treatment(tuple(areas), product, moment, has_time))
+    add, remove = st.sidebar.columns(2)
+    add.button("Add treatment", on_click=_add_treatment, disabled=len(treatments) >= MAX_TREATMENTS,
+               width="stretch")
+    remove.button("Remove last", on_click=_remove_treatment,
+                  disabled=st.session_state["treatment_count"] <= 1, width="stretch")
+    methods = {m.id: m.label for m in catalogue.methods}
+    method = st.sidebar.radio("Method", list(methods), format_func=methods.get, key="method")
+    margin = st.sidebar.slider("Margin around treated areas (mm)", 0.0, 30.0, step=1.0, key="margin_mm",
+                               help="Skin kept clear around each no-touch area, on top of the area itself.")
+    return treatments, method, margin
+
+
+def _add_treatment() -> None:
+    i = st.session_state["treatment_count"]
+    st.session_state.update({f"t{i}_areas": [], f"t{i}_product": "ha_filler",
+                             f"t{i}_date": date.today(), f"t{i}_time": clock_time(12, 0),
+                             "treatment_count": i + 1})
+
+
+def _remove_treatment() -> None:
+    st.session_state["treatment_count"] = max(1, st.session_state["treatment_count"] - 1)
+
+
+def sidebar_display() -> Display:
+    st.sidebar.header("View")
+    shown = st.sidebar.pills("Show", list(LAYERS), selection_mode="multi", key="layers")
+    opacity = st.sidebar.slider("Opacity of the treated areas", 0.1, 1.0, step=0.05, key="opacity")
+    mirror = st.sidebar.toggle("Mirror (selfie view)", key="mirror",
+                               help="Live camera and snapshots only; labels keep the subject's true sides.")
+    large = st.sidebar.toggle("Large labels (big screen)", key="large_labels")
+    guard = st.sidebar.toggle("Touch guard (hand tracking)", key="touch_guard",
+                              help="Tracks your hands and warns when a fingertip enters a no-touch area.")
+    overlay = OverlayOptions(large_labels=large, opacity=float(opacity),
+                             **{field: name in shown for name, field in LAYERS.items()})
+    return Display(overlay=overlay, mirror=mirror, touch_guard=guard)
+
+
+def sidebar_plan_files(plan: Plan | None) -> None:
+    st.sidebar.header("Plan file")
+    if plan is not None:
+        st.sidebar.download_button("Save plan (JSON)", json.dumps(plan.to_json(), indent=2) + "\n",
+                                   file_name="facezones-plan.json", mime="application/json", width="stretch")
+    st.sidebar.file_uploader("Load a plan", type=["json"], key="plan_upload", on_change=on_plan_upload)
+    message = st.session_state.pop("plan_message", None)
+    if message:
+        (st.sidebar.success if message.startswith("Loaded") else st.sidebar.error)(message)
+
+
+def init_state(catalogue: Catalogue, now: datetime) -> None:
+    """First run of a session: the demonstration plan and the default view."""
+    if "treatment_count" in st.session_state:
+        return
+    seed_widgets(st.session_state, demo_treatments(now.date()), "hands", catalogue.defaults.margin_mm)
+    st.session_state.update({
+        "layers": ["Guide", "Labels", "Legend", "Status HUD"],
+        "opacity": 0.42, "mirror": True, "large_labels": False, "touch_guard": False, "preview_days": 0,
+        "mode": MODES[0], "photo_source": PHOTO_SOURCES[0], "clip_source": CLIP_SOURCES[0], "step": 0,
+    })
+
+
+# ------------------------------------------------------------------------------------ page sections ---
+
+
+@contextmanager
+def friendly_errors(what: str) -> Iterator[None]:
+    """Show a short message instead of a traceback; log the details on the server."""
+    try:
+        yield
+    except (ImageError, PlanError, CatalogueError, AssetError, VideoError) as err:
+        st.error(str(err))
+    except Exception as err:  # the page must stay usable whatever a file or frame does
+        LOG.exception("%s failed", what)
+        st.error(f"Sorry, {what} failed ({type(err).__name__}). Try another file or setting.")
+
+
+def before_you_start(catalogue: Catalogue) -> None:
+    with st.expander("Before you start: questions, stop signs and sources", expanded=False):
+        st.markdown("**Do not use massage guidance without a doctor's advice if you have:**")
+        st.markdown("\n".join(f"- {item}" for item in CONTRAINDICATIONS))
+        st.markdown("**Stop at once and contact your practitioner at any sign of an adverse reaction:** "
+                    + ", ".join(STOP_SIGNS) + ".")
+        st.markdown("Self-massage done wrongly can cause swelling: prefer guidance from a professional.")
+        st.caption(DISCLAIMER)
+        st.markdown("**Every rule and its source** (catalogue defaults; a practitioner may edit them):")
+        products = {p.id: p.label for p in catalogue.products}
+        methods = {m.id: m.label for m in catalogue.methods}
+        st.dataframe(
+            pd.DataFrame([{"product": products[r.product], "method": methods[r.method], "wait": r.wait.text,
+                           "areas": ", ".join(r.areas) or "all", "note": r.note, "source": r.source}
+                          for r in catalogue.rules]),
+            hide_index=True, width="stretch",
+        )
+
+
+METHOD_COLOURS = ("#2f7d6d", "#d9822b", "#6c4fc2", "#3d7fc4", "#b8475d")
+
+
+def timeline_chart(plan: Plan, catalogue: Catalogue) -> alt.LayerChart | None:
+    """When each treated area becomes safe for each method: a bar from its treatment to the day it is safe
+    (solid), then the days to go gently (pale); the red rule is the preview moment."""
+    labels = {a.id: a.label for a in catalogue.areas}
+    methods = {m.id: m.label for m in catalogue.methods}
+    treated_at: dict[str, datetime] = {}
+    for treatment in plan.treatments:
+        for area_id in treatment.areas:
+            treated_at[area_id] = max(treated_at.get(area_id, treatment.treated_at), treatment.treated_at)
+    rows = []
+    for method in catalogue.method_ids():
+        safety = evaluate(replace(plan, method=method), catalogue)
+        for area_id in sorted(treated_at, key=catalogue.area_index):
+            verdict = safety.verdict(area_id)
+            if verdict.safe_from is None:  # e.g. massage prescribed (PLLA): nothing to wait for
+                continue
+            rows.append({"area": labels[area_id], "method": methods[method], "treated": treated_at[area_id],
+                         "no touch until": verdict.safe_from,
+                         "gently until": verdict.caution_until or verdict.safe_from,
+                         "source": verdict.source})
+    if not rows:
+        return None
+    data = pd.DataFrame(rows)
+    areas = list(dict.fromkeys(data["area"]))
+    y = alt.Y("area:N", title=None, sort=areas, axis=alt.Axis(labelLimit=220))
+    scale = alt.Scale(domain=list(methods.values()), range=list(METHOD_COLOURS[: len(methods)]))
+    colour = alt.Color("method:N", title="Method", legend=alt.Legend(orient="bottom", labelLimit=260),
+                       scale=scale)
+    when = "%a %d %b %H:%M"
+    bars = alt.Chart(data).mark_bar(height={"band": 0.9}).encode(
+        x=alt.X("treated:T", title=None, axis=alt.Axis(format="%d %b")), x2="no touch until:T",
+        y=y, yOffset="method:N", color=colour,
+        tooltip=["area", "method", alt.Tooltip("no touch until:T", format=when),
+                 alt.Tooltip("gently until:T", format=when), "source"],
+    )
+    tails = alt.Chart(data).mark_bar(opacity=0.3, height={"band": 0.9}).encode(
+        x="no touch until:T", x2="gently until:T", y=y, yOffset="method:N",
+        color=alt.Color("method:N", scale=scale, legend=None))
+    moment = pd.DataFrame({"at": [plan.moment], "label": [f"preview {plan.moment:%d %b %H:%M}"]})
+    rule = alt.Chart(moment).mark_rule(color="#c0392b", strokeWidth=2).encode(x="at:T")
+    text = alt.Chart(moment).mark_text(color="#c0392b", align="left", dx=4, dy=-6, baseline="bottom").encode(
+        x="at:T", text="label:N", y=alt.value(0))
+    return (bars + tails + rule + text).properties(
+        height=alt.Step(15),  # per bar: one bar per method within each area's band
+        title="Safe again from: solid bars no touch, pale bars gently; red line: the preview moment")
+
+
+def plan_table(plan: Plan, catalogue: Catalogue) -> None:
+    """The verdict for every area that is not simply safe, with its reason and source."""
+    safety = evaluate(plan, catalogue)
+    rows = [
+        {"area": catalogue.areas[i].label, "status": ("no touch" if v.status == NO_TOUCH else "gently"),
+         "until": format_moment(v.safe_from if v.status == NO_TOUCH else v.caution_until) or "",
+         "why": v.reason, "source": v.source}
+        for i, v in enumerate(safety.verdicts) if v.status in (NO_TOUCH, CAUTION)
+    ]
+    if rows:
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    else:
+        st.caption("Every area is safe for this method on the preview day.")
+
+
+# --------------------------------------------------------------------------------- settings and frames ---
+
+
+@st.cache_data(max_entries=16, show_spinner="Finding the face…")
+def detect_faces(image: np.ndarray) -> Faces:
+    detector, lock = shared_detector()
+    with lock:
+        return detector.detect(image, color="bgr")
+
+
+def detect_hands(image: np.ndarray) -> Hands:
+    detector, lock = shared_hand_detector()
+    with lock:
+        return detector.detect(image, color="bgr")
+
+
+def encode_png(image_bgr: np.ndarray) -> bytes:
+    """PNG from the pixels only: nothing of the upload's metadata (EXIF, GPS, ICC) is carried over."""
+    ok, encoded = cv2.imencode(".png", image_bgr)
+    if not ok:
+        raise ValueError("the annotated image could not be encoded")
+    return encoded.tobytes()
+
+
+def show_faces_message(faces: Faces) -> None:
+    if len(faces) == 0:
+        st.warning("No face found. Use a photo of one face, looking at the camera, in good light.")
+    elif len(faces) > 1:
+        st.info(f"{len(faces)} faces found: each is mapped; the largest comes first.")
+    elif faces.quality and not faces.quality[0].ok:
+        st.warning(f"The map may be off: {faces.quality[0].hint}")
+
+
+def show_no_touch(items: tuple[str, ...]) -> None:
+    if items:
+        st.markdown("**No touch:**\n" + "\n".join(f"- {item}" for item in items))
+    else:
+        st.markdown("**No area is no-touch** for this method on the preview day.")
+
+
+def no_touch_list(settings: Settings) -> None:
+    show_no_touch(no_touch_summary(settings))
+
+
+def annotate_still(image: np.ndarray, settings: Settings) -> tuple[np.ndarray, Faces, tuple[str, ...]]:
+    """One photo through the shared pipeline: detect (hands too with the touch guard), apply the view, draw.
+
+    Returns the picture, the faces and the labels of the no-touch areas a fingertip is in.
+    """
+    faces = detect_faces(image)
+    hands = detect_hands(image) if settings.touch_guard else None
+    pipeline = pipeline_for(settings)
+    shown, result = pipeline.process(image, faces, hands)
+    touching = result.touch.active_labels if result.touch is not None else ()
+    return pipeline.render(shown, result), faces, touching
+
+
+# ---------------------------------------------------------------------------------------------- modes ---
+
+
+def photo_mode(settings: Settings, display: Display) -> None:
+    source = st.segmented_control("Photo", PHOTO_SOURCES, key="photo_source", required=True)
+    mirror = False  # a photo is shown as taken; only the camera snapshot follows the selfie view
+    if source == "Samples":
+        samples = sample_photos()
+        choice = st.selectbox("Sample", list(samples), key="sample")
+        image, name = read_image(samples[choice]), samples[choice].stem
+    elif source == "Upload":
+        upload = st.file_uploader("Your photo", type=["png", "jpg", "jpeg", "webp", "bmp", "tif", "tiff"],
+                                  key="photo_upload")
+        if upload is None:
+            st.info("Choose a photo of one face, looking at the camera.")
+            return
+        image, name = read_image(upload.getvalue()), Path(upload.name).stem
+    else:
+        st.caption("Where live video cannot start, a snapshot from the camera works too.")
+        shot = st.camera_input("Snapshot", key="snapshot")
+        if shot is None:
+            return
+        image, mirror, name = read_image(shot.getvalue()), display.mirror, "snapshot"
+    shown, faces, touching = annotate_still(image, replace(settings, mirror=mirror))
+    picture, notes = st.columns([3, 2])
+    picture.image(shown[:, :, ::-1], caption=f"{name}: {len(faces)} face(s)", width="stretch")
+    with notes:
+        show_faces_message(faces)
+        if touching:
+            st.error("Fingertip in a no-touch area: " + ", ".join(touching))
+        no_touch_list(settings)
+        st.download_button("Download the annotated image (PNG)", encode_png(shown),
+                           file_name=f"facezones-{name}.png", mime="image/png", key="download_photo")
+
+
+def ice_servers() -> list[dict[str, Any]]:
+    """ICE servers for WebRTC: none on the same machine; a remote set-up names its STUN/TURN servers in
+    ``$FACEZONES_ICE_SERVERS`` as JSON, e.g. ``[{"urls": ["stun:stun.example.org:3478"]}]``."""
+    configured = os.environ.get("FACEZONES_ICE_SERVERS", "").strip()
+    if not configured:
+        return []
+    try:
+        servers = json.loads(configured)
+    except json.JSONDecodeError:
+        servers = None
+    if not isinstance(servers, list) or not all(isinstance(s, dict) and "urls" in s for s in servers):
+        st.warning("FACEZONES_ICE_SERVERS is not a JSON list of {\"urls\": ...}: using no ICE server.")
+        return []
+    return servers
+
+
+def live_callback() -> LiveCallback[Settings]:
+    """This session's frame callback (kept across reruns: the stream's worker holds on to it)."""
+    if "live_callback" not in st.session_state:
+        st.session_state["live_callback"] = LiveCallback(SettingsBox(Settings()), PipelineFrames)
+    return st.session_state["live_callback"]
+
+
+def live_mode(settings: Settings) -> None:
+    callback = live_callback()
+    callback.settings.set(settings)  # swapped whole; the frame thread picks it up on its next frame
+    video, side = st.columns([3, 2])
+    with video:
+        prepare_stream_context(st.session_state, STREAM_KEY)
+        context = webrtc_streamer(
+            key=STREAM_KEY,
+            mode=WebRtcMode.SENDRECV,
+            rtc_configuration={"iceServers": ice_servers()},
+            media_stream_constraints={"video": {"width": {"ideal": 640}, "height": {"ideal": 480},
+                                                "frameRate": {"ideal": 30}}, "audio": False},
+            video_frame_callback=callback,
+            on_video_ended=callback.end_stream,
+            async_processing=True,
+        )
+        st.caption("Press START and allow the camera. Nothing leaves this computer: frames go to the local "
+                   "server only. If live video will not start, use Photos → Camera snapshot.")
+    with side:
+        live_status(callback, context.state.playing)
+
+
+def live_status(callback: LiveCallback[Settings], playing: bool) -> None:
+    @st.fragment(run_every=0.5 if playing else None)
+    def panel() -> None:
+        status = callback.status.peek()
+        with st.container(key="live_status"):
+            if status is None:
+                st.caption("No frames yet.")
+                return
+            fps, frames, faces = st.columns(3)
+            fps.metric("Processed fps", f"{status.fps:.1f}")
+            frames.metric("Frames", status.frames)
+            faces.metric("Faces", status.report.faces)
+            st.caption(f"Stream {status.stream} · {status.size[0]}×{status.size[1]} · "
+                       f"{status.frame_ms:.0f} ms per frame · errors {status.errors}")
+            if status.report.hint:
+                st.warning(status.report.hint)
+            if status.report.touching:
+                st.error("Fingertip in a no-touch area: " + ", ".join(status.report.touching))
+            show_no_touch(status.report.no_touch)
+            if status.errors:
+                st.error(f"{status.errors} frame(s) could not be mapped and were shown as they came "
+                         f"({status.last_error.split(':')[0]}); the stream goes on.")
+        frame = callback.last_frame.peek()
+        if frame is not None and st.button("Take a snapshot", key="take_snapshot"):
+            st.session_state["live_snapshot"] = encode_png(frame)
+        snapshot = st.session_state.get("live_snapshot")
+        if snapshot is not None:
+            st.image(snapshot, width=200, caption="Snapshot")
+            st.download_button("Download the snapshot (PNG)", snapshot, file_name="facezones-snapshot.png",
+                               mime="image/png", key="download_snapshot")
+
+    panel()
+
+
+def replay_mode(settings: Settings) -> None:
+    source = st.segmented_control("Clip", CLIP_SOURCES, key="clip_source", required=True)
+    if source == "Upload":
+        upload = st.file_uploader("Your clip", type=["mp4", "mov", "webm", "mkv", "avi"], key="clip_upload")
+        if upload is None:
+            st.info(f"Choose a short clip; the first {REPLAY_SECONDS:.0f} s are mapped.")
+            return
+        key, name, data, path = f"upload:{upload.file_id}", Path(upload.name).name, upload.getvalue(), None
+    else:
+        key, name, data, path = "sample", "sample-clip", None, ensure(SAMPLE_CLIP)
+    plan = settings.plan
+    # A changed plan, day or view makes the mapped clip stale (the minute "now" moves on does not).
+    inputs = (plan.treatments, plan.method, plan.margin_mm, plan.moment.date(), settings.overlay,
+              settings.current_line, settings.touch_guard)
+    key = f"{key}:{hash(inputs)}"
+    if st.button("Map this clip", type="primary", key="replay_run"):
+        progress = st.progress(0.0, text="Mapping the clip…")
+        with tempfile.TemporaryDirectory() as workdir:
+            if path is None:
+                path = Path(workdir) / name
+                path.write_bytes(data)
+            video, reports = replay_clip(
+                path, settings, max_seconds=REPLAY_SECONDS,
+                on_progress=lambda done, total: progress.progress(done / max(total or done, 1),
+                                                                  f"Frame {done} of {total or '?'}"),
+            )
+        progress.empty()
+        st.session_state["replay"] = {"key": key, "name": name, "video": video,
+                                      "frames": len(reports), "faces": sum(r.faces > 0 for r in reports)}
+    replay = st.session_state.get("replay")
+    if replay is None or replay["key"] != key:
+        return
+    video, notes = st.columns([3, 2])
+    video.video(replay["video"], format="video/mp4")
+    with notes:
+        st.caption(f"{replay['frames']} frames mapped; a face in {replay['faces']} of them.")
+        no_touch_list(settings)
+        st.download_button("Download the mapped clip (MP4)", replay["video"], mime="video/mp4",
+                           file_name=f"facezones-{Path(name).stem}.mp4", key="download_clip")
+
+
+# ------------------------------------------------------------------------------- practitioner mode ---
+
+
+def session_lines(catalogue: Catalogue) -> list[tuple[str, Line]]:
+    """The guided session: (phase label, line) in session order (neck, lower face, upper face, neck)."""
+    by_step: dict[int, list[Line]] = {}
+    for line in catalogue.lines:
+        by_step.setdefault(line.step, []).append(line)
+    return [(phase.label, line) for phase in catalogue.session for step in phase.steps
+            for line in by_step.get(step, [])]
+
+
+def _go_to_step(delta: int, count: int) -> None:
+    st.session_state["step"] = (st.session_state["step"] + delta) % count
+    st.session_state["step_started"] = time.monotonic()
+    st.session_state["reps"] = 0
+
+
+def _count_rep() -> None:
+    st.session_state["reps"] = st.session_state.get("reps", 0) + 1
+
+
+def _on_practitioner() -> None:
+    if st.session_state["practitioner"]:
+        st.session_state["large_labels"] = True
+        st.session_state["step_started"] = time.monotonic()
+        st.session_state["reps"] = 0
+
+
+def screened() -> bool:
+    """The contraindication questions, asked before guidance starts; True once every answer is "No"."""
+    st.markdown("**Before the guided session, do you have any of these?**")
+    answers = [st.radio(question, ["No", "Yes"], index=None, horizontal=True, key=f"contra_{i}")
+               for i, question in enumerate(CONTRAINDICATIONS)]
+    if "Yes" in answers:
+        st.error("Please ask a doctor before any massage: guidance stays off.")
+        return False
+    if None in answers:
+        st.info("Answer each question to start the guided session.")
+        return False
+    return True
+
+
+def practitioner_panel(catalogue: Catalogue) -> str | None:
+    """Step controls for the guided session; returns the id of the line to highlight (None: not started)."""
+    steps = session_lines(catalogue)
+    if not steps:
+        st.info("This catalogue defines no session order.")
+        return None
+    with st.container(border=True, key="practitioner_questions"):
+        if not screened():
+            return None
+        st.caption("Stop at once at any sign of " + ", ".join(STOP_SIGNS) + ".")
+    index = st.session_state["step"] % len(steps)
+    phase, line = steps[index]
+    nodes = {n.id: n.label for n in catalogue.lymph_nodes}
+    with st.container(border=True, key="practitioner_panel"):
+        st.markdown(f"**Step {index + 1} of {len(steps)} · {phase}**")
+        st.markdown(f"### {line.label}")
+        st.caption("Stroke slowly along the arrow with light pressure, towards the "
+                   f"{nodes.get(line.drains_to, 'lymph nodes')}.")
+        back, forward, rep = st.columns(3)
+        back.button("◀ Previous", on_click=_go_to_step, args=(-1, len(steps)), width="stretch",
+                    key="step_back")
+        forward.button("Next ▶", on_click=_go_to_step, args=(1, len(steps)), width="stretch",
+                       key="step_next")
+        rep.button("+1 repetition", on_click=_count_rep, width="stretch", key="step_rep")
+
+        @st.fragment(run_every=1.0)
+        def step_timer() -> None:
+            elapsed = time.monotonic() - st.session_state.get("step_started", time.monotonic())
+            timer, reps = st.columns(2)
+            timer.metric("Step time", f"{int(elapsed // 60)}:{int(elapsed % 60):02d}")
+            reps.metric("Repetitions", st.session_state.get("reps", 0))
+
+        step_timer()
+    return line.id
+
+
+# ------------------------------------------------------------------------------------------------ page ---
+
+
+def main() -> None:
+    st.set_page_config(page_title="FaceZones", page_icon="🫧", layout="wide")
+    now = datetime.now().replace(second=0, microsecond=0)
+    try:
+        catalogue = catalogue_for(None)
+    except CatalogueError as err:
+        st.error(f"The catalogue cannot be used: {err}")
+        st.stop()
+    init_state(catalogue, now)
+    treatments, method, margin = sidebar_plan(catalogue, now)
+    display = sidebar_display()
+
+    st.title("FaceZones")
+    st.caption("Where massage is safe today, and where it must not go, after filler or Botox. " + DISCLAIMER)
+    before_you_start(catalogue)
+    preview, practitioner_column = st.columns([3, 2], vertical_alignment="bottom")
+    days = preview.slider("Preview day: how the map changes over the coming days", 0, PREVIEW_DAYS,
+                          key="preview_days", format="+%d days")
+    practitioner = practitioner_column.toggle("Practitioner mode (guided session)", key="practitioner",
+                                              on_change=_on_practitioner)
+    plan: Plan | None = None
+    try:
+        plan = Plan(tuple(treatments), method, now + timedelta(days=days), margin_mm=margin)
+        plan.check(catalogue)
+    except PlanError as err:
+        st.error(str(err))
+        plan = None
+    sidebar_plan_files(plan)
+    if days:
+        st.info(f"Preview of {(now + timedelta(days=days)):%A %d %B %Y, %H:%M} (today + {days} days).")
+
+    mode = st.segmented_control("Way in", MODES, key="mode", required=True)
+    if mode != "Live camera" or plan is None:  # the streamer is not drawn in this run: its context is stale
+        release_stream_context(st.session_state, STREAM_KEY)
+    if plan is None:
+        return
+    current_line = practitioner_panel(catalogue) if practitioner else None
+    settings = Settings(plan=plan, overlay=display.overlay, current_line=current_line,
+                        touch_guard=display.touch_guard)
+    if mode == "Live camera":
+        with friendly_errors("the live camera"):
+            live_mode(replace(settings, mirror=display.mirror))
+    elif mode == "Video replay":
+        with friendly_errors("mapping the clip"):
+            replay_mode(settings)
+    else:
+        with friendly_errors("mapping the photo"):
+            photo_mode(settings, display)
+
+    st.subheader("The plan at a glance")
+    with friendly_errors("drawing the plan"):
+        chart = timeline_chart(plan, catalogue)
+        if chart is not None:
+            st.altair_chart(chart, width="stretch")
+        plan_table(plan, catalogue)
+
+
+main()
