@@ -7,7 +7,7 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
-from overlays.scene import AreaGroups, FaceRegion, SceneData, area_groups
+from overlays.scene import AreaGroups, FaceRegion, SceneData
 from overlays.style import CAUTION_AMBER, NO_TOUCH_RED, SAFE_OUTLINE, SUBPIXEL_SHIFT, Color
 
 _HALF_PX = 1 << (SUBPIXEL_SHIFT - 1)
@@ -63,46 +63,62 @@ class ZoneAnnotator:
 
     def annotate(self, scene: np.ndarray, data: SceneData) -> np.ndarray:
         """Draw on ``scene`` (BGR uint8, in place) and return it."""
-        groups = area_groups(data.safety)
+        groups = data.area_groups
         for region in data.regions:
             if region.no_touch_mask.size:
                 self._draw_region(scene, region, groups)
         return scene
 
     def _draw_region(self, scene: np.ndarray, region: FaceRegion, groups: AreaGroups) -> None:
-        polygons = region.polygons
+        polygons = region.polygons_fixed
         no_touch = [polygons[a] for a in groups.no_touch]
         caution = [polygons[a] for a in groups.caution]
-        frame_h, frame_w = scene.shape[:2]
-        bx, by = region.box[:2]
-        if caution or no_touch:
-            x0, y0, x1, y1 = region.bounds(groups.caution + groups.no_touch)
-            if no_touch:  # the margins reach beyond the outlines
-                nx0, ny0, nx1, ny1 = region.no_touch_box
-                x0, y0, x1, y1 = min(x0, nx0), min(y0, ny0), max(x1, nx1), max(y1, ny1)
-            target = scene[by + y0 : by + y1, bx + x0 : bx + x1]
-            tinted = target.copy()
-            offset = ((-bx - x0) << SUBPIXEL_SHIFT, (-by - y0) << SUBPIXEL_SHIFT)
-            if caution:
-                cv2.fillPoly(tinted, caution, self.caution_color, cv2.LINE_8, SUBPIXEL_SHIFT, offset)
-            if no_touch:
-                window = (slice(by + y0, by + y1), slice(bx + x0, bx + x1))
-                red = solid(frame_h, frame_w, self.no_touch_color)[window]
-                cv2.copyTo(red, region.no_touch_mask[y0:y1, x0:x1], tinted)
-            cv2.addWeighted(tinted, self.opacity, target, 1.0 - self.opacity, 0.0, dst=target)
-        if no_touch and self.hatch_spacing > 0:
-            x0, y0, x1, y1 = region.no_touch_box
-            window = (slice(by + y0, by + y1), slice(bx + x0, bx + x1))
-            stripes = hatch_pattern(frame_h, frame_w, self.hatch_spacing, self.hatch_thickness)[window]
-            inside = cv2.bitwise_and(stripes, region.no_touch_mask[y0:y1, x0:x1])
-            cv2.copyTo(solid(frame_h, frame_w, self.hatch_color)[window], inside, scene[window])
+        roi = region.view(scene)
+        self._fill(scene, region, groups, caution, no_touch)
         if self.show_safe and groups.safe:
             safe = [polygons[a] for a in groups.safe]  # faint: no need for anti-aliasing
-            cv2.polylines(scene, safe, True, self.safe_color, 1, cv2.LINE_8, SUBPIXEL_SHIFT)
+            cv2.polylines(roi, safe, True, self.safe_color, 1, cv2.LINE_8, SUBPIXEL_SHIFT)
         if caution:
-            cv2.polylines(scene, caution, True, self.caution_color, 1, cv2.LINE_AA, SUBPIXEL_SHIFT)
+            cv2.polylines(roi, caution, True, self.caution_color, 1, cv2.LINE_AA, SUBPIXEL_SHIFT)
         if no_touch:
             # A thick AA line is OpenCV's slow path: 1 px AA copies, half a pixel apart, look the same.
-            steps = _OUTLINE_STEPS[: self.outline_thickness]
-            copies = [polygon + step for step in steps for polygon in no_touch]
-            cv2.polylines(scene, copies, True, self.no_touch_color, 1, cv2.LINE_AA, SUBPIXEL_SHIFT)
+            copies = list(no_touch)
+            for step in _OUTLINE_STEPS[1 : self.outline_thickness]:
+                shifted = region.points + step
+                copies += [shifted[groups.slices[a]] for a in groups.no_touch]
+            cv2.polylines(roi, copies, True, self.no_touch_color, 1, cv2.LINE_AA, SUBPIXEL_SHIFT)
+
+    def _fill(
+        self,
+        scene: np.ndarray,
+        region: FaceRegion,
+        groups: AreaGroups,
+        caution: list[np.ndarray],
+        no_touch: list[np.ndarray],
+    ) -> None:
+        """Caution areas tinted amber; no-touch areas grown by their margins tinted red and hatched (both
+        painted in a scratch copy of their box, then copied in under the mask: red wins over amber)."""
+        frame_h, frame_w = scene.shape[:2]
+        roi = region.view(scene)
+        nx0, ny0, nx1, ny1 = region.no_touch_box
+        no_touch_shown = bool(no_touch) and nx1 > nx0 and ny1 > ny0
+        if no_touch_shown:
+            target = roi[ny0:ny1, nx0:nx1]
+            red = solid(frame_h, frame_w, self.no_touch_color)[: ny1 - ny0, : nx1 - nx0]
+            painted = cv2.addWeighted(red, self.opacity, target, 1.0 - self.opacity, 0.0)
+            if self.hatch_spacing > 0:
+                bx, by = region.box[:2]
+                window = (slice(by + ny0, by + ny1), slice(bx + nx0, bx + nx1))  # anchored to the frame
+                stripes = hatch_pattern(frame_h, frame_w, self.hatch_spacing, self.hatch_thickness)[window]
+                cv2.copyTo(
+                    solid(frame_h, frame_w, self.hatch_color)[: ny1 - ny0, : nx1 - nx0], stripes, painted
+                )
+        x0, y0, x1, y1 = region.bounds(groups.caution_points) if caution else (0, 0, 0, 0)
+        if x1 > x0 and y1 > y0:
+            target = roi[y0:y1, x0:x1]
+            tinted = target.copy()
+            offset = (-x0 << SUBPIXEL_SHIFT, -y0 << SUBPIXEL_SHIFT)
+            cv2.fillPoly(tinted, caution, self.caution_color, cv2.LINE_8, SUBPIXEL_SHIFT, offset)
+            cv2.addWeighted(tinted, self.opacity, target, 1.0 - self.opacity, 0.0, dst=target)
+        if no_touch_shown:
+            cv2.copyTo(painted, region.no_touch_mask[ny0:ny1, nx0:nx1], roi[ny0:ny1, nx0:nx1])

@@ -49,14 +49,14 @@ class FaceZonesAnnotator:
         self.strokes.annotate(scene, data)
         if self.guide is not None:
             self.guide.annotate(scene, data)
-        obstacles = self.legend.box(data)[None] if self.legend is not None else None
+        legend = self.legend.placed(data) if self.legend is not None else None
         if self.labels is not None:
+            obstacles = None if legend is None else np.array([legend[1:]], np.float32)
             for face in range(len(data.geometry)):
                 for sprite, x, y in self.labels.layout(data, face, obstacles):
                     paste(scene, sprite, x, y)
-        if self.legend is not None:
-            x0, y0 = obstacles[0, :2].astype(int).tolist()
-            paste(scene, self.legend.sprite(data), x0, y0)
+        if legend is not None:
+            paste(scene, legend[0], legend[1], legend[2])
         if self.hud is not None:
             self.hud.annotate(scene, data)
         return scene

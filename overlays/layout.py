@@ -8,6 +8,8 @@ greedy search.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 # Candidate offsets of a label's centre from its anchor, in units of (label width, label height):
@@ -42,11 +44,21 @@ def _boxes(anchors: np.ndarray, sizes: np.ndarray, choices: np.ndarray) -> np.nd
 
 def _overlap(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``(N, 4)``, ``(M, 4)`` boxes -> ``(N, M) bool`` whether they overlap (touching edges do not)."""
-    return ((a[:, None, :2] < b[None, :, 2:]) & (b[None, :, :2] < a[:, None, 2:])).all(axis=2)
+    ax0, ay0, ax1, ay1 = a.T[:, :, None]
+    bx0, by0, bx1, by1 = b.T[:, None, :]
+    return (ax0 < bx1) & (bx0 < ax1) & (ay0 < by1) & (by0 < ay1)
 
 
-def _inside(boxes: np.ndarray, width: int, height: int) -> np.ndarray:
-    return (boxes[..., :2] >= 0).all(axis=-1) & (boxes[..., 2:] <= np.array([width, height])).all(axis=-1)
+@functools.lru_cache(maxsize=8)
+def _frame_edges(width: int, height: int) -> np.ndarray:
+    """``(4, 4)`` boxes just outside each edge of the frame: a label overlaps one iff it sticks out."""
+    far = 1e9
+    edges = np.array(
+        [[-far, -far, 0, far], [width, -far, far, far], [-far, -far, far, 0], [-far, height, far, far]],
+        np.float32,
+    )
+    edges.setflags(write=False)  # shared by every call for this frame size
+    return edges
 
 
 def place_labels(
@@ -70,24 +82,30 @@ def place_labels(
     sizes = np.asarray(sizes, np.float32).reshape(-1, 2)
     if anchors.shape != sizes.shape:
         raise ValueError(f"anchors {anchors.shape} and sizes {sizes.shape} must both be (N, 2)")
-    width, height = frame_size
     count = len(anchors)
-    obstacles = np.zeros((0, 4), np.float32) if obstacles is None else np.asarray(obstacles, np.float32)
-    choices = np.full(count, UNPLACED, np.intp)
-    boxes = np.zeros((count, 4), np.float32)
+    taken = _frame_edges(*frame_size)
+    if obstacles is not None:
+        taken = np.concatenate([taken, np.asarray(obstacles, np.float32).reshape(-1, 4)])
+    kept = None
     if previous is not None and len(previous) == count:
         # Keep last frame's spots when, together, they still fit: one vectorised check for all of them.
-        kept = np.flatnonzero(previous != UNPLACED)
-        candidate = _boxes(anchors[kept], sizes[kept], previous[kept])
-        clash = _overlap(candidate, np.concatenate([candidate, obstacles]))
-        clash[np.arange(len(kept)), np.arange(len(kept))] = False
-        if _inside(candidate, width, height).all() and not clash.any():
-            choices[kept], boxes[kept] = previous[kept], candidate
+        previous = np.asarray(previous, np.intp)
+        kept = previous != UNPLACED
+        candidate = _boxes(anchors, sizes, previous)[kept]
+        clash = _overlap(candidate, np.concatenate([candidate, taken]))
+        if np.count_nonzero(clash) != clash.trace():  # a box meets something other than itself
+            kept = None
+        elif len(candidate) == count:
+            return np.floor(candidate[:, :2]).astype(np.int32), previous
+    choices = np.full(count, UNPLACED, np.intp)
+    boxes = np.zeros((count, 4), np.float32)
+    if kept is not None:
+        choices[kept], boxes[kept] = previous[kept], candidate
     placed = choices != UNPLACED
-    taken = np.concatenate([obstacles.reshape(-1, 4), boxes[placed]])
+    taken = np.concatenate([taken, boxes[placed]])
     for i in np.flatnonzero(~placed).tolist():  # a few labels: the greedy search, each one vectorised
         spots = _boxes(anchors[i], sizes[i], np.arange(len(CANDIDATES)))
-        free = np.flatnonzero(_inside(spots, width, height) & ~_overlap(spots, taken).any(axis=1))
+        free = np.flatnonzero(~_overlap(spots, taken).any(axis=1))
         if free.size:
             choices[i], boxes[i] = free[0], spots[free[0]]
             taken = np.concatenate([taken, spots[free[0]][None]])

@@ -79,14 +79,18 @@ class LegendAnnotator:
 
     def box(self, data: SceneData) -> np.ndarray:
         """``(4,) float32`` x0 y0 x1 y1 the panel covers, for label placement to avoid."""
+        return np.array(self.placed(data)[1:], np.float32)
+
+    def placed(self, data: SceneData) -> tuple[Sprite, int, int, int, int]:
+        """The panel and the box it covers, ``(sprite, x0, y0, x1, y1)``."""
         sprite = self.sprite(data)
-        size = (sprite.width, sprite.height)
+        width, height = sprite.width, sprite.height
         corners = AUTO_CORNERS if self.corner == "auto" else (self.corner,)
         faces = data.faces.boxes.tolist()
         best, least = (0, 0, 0, 0), float("inf")
         for corner in corners:  # at most three corners and a few faces: plain arithmetic
-            x, y = corner_origin(data.frame_size, size, corner, self.margin)
-            box = (x, y, x + size[0], y + size[1])
+            x, y = corner_origin(data.frame_size, (width, height), corner, self.margin)
+            box = (x, y, x + width, y + height)
             covered = sum(
                 max(0.0, min(box[2], f[2]) - max(box[0], f[0]))
                 * max(0.0, min(box[3], f[3]) - max(box[1], f[1]))
@@ -96,10 +100,10 @@ class LegendAnnotator:
                 best, least = box, covered
             if covered == 0:
                 break
-        return np.array(best, np.float32)
+        return (sprite, *best)
 
     def annotate(self, scene: np.ndarray, data: SceneData) -> np.ndarray:
         """Draw on ``scene`` (BGR uint8, in place) and return it."""
-        x0, y0 = self.box(data)[:2].astype(int).tolist()
-        paste(scene, self.sprite(data), x0, y0)
+        sprite, x0, y0, _, _ = self.placed(data)
+        paste(scene, sprite, x0, y0)
         return scene

@@ -1,30 +1,45 @@
-"""Vectorised geometry of massage strokes: arrowhead triangles for all segments at once."""
+"""Vectorised geometry of massage strokes: sideways offsets and arrowheads for all segments at once."""
 
 from __future__ import annotations
 
 import numpy as np
 
 
-def arrowheads(starts: np.ndarray, ends: np.ndarray, length: float, width: float) -> np.ndarray:
-    """Filled arrowhead triangles whose tips sit on ``ends``, pointing from ``starts`` towards ``ends``.
+def as_complex(points: np.ndarray) -> np.ndarray:
+    """``(N, 2)`` float px -> ``(N,) complex64`` ``x + iy`` (a view when already float32 and contiguous).
 
-    starts, ends (N, 2) float px -> ``(N, 3, 2) float32``: tip, left base corner, right base corner.
-    Degenerate (zero-length) segments get a triangle collapsed onto the tip (draws nothing visible).
+    In complex form a quarter turn is a product with ``1j``: sideways offsets and arrowhead corners take a
+    few whole-array operations.
     """
-    starts = np.asarray(starts, np.float32)
-    ends = np.asarray(ends, np.float32)
-    if starts.shape != ends.shape or starts.ndim != 2 or starts.shape[1] != 2:
-        raise ValueError(f"starts and ends must both be (N, 2), got {starts.shape} and {ends.shape}")
-    direction = ends - starts
-    norm = np.hypot(direction[:, 0], direction[:, 1])[:, None]
-    unit = direction / np.maximum(norm, 1e-6) * (norm > 1e-6)  # per-row arithmetic, no Python per row
-    base = ends - unit * length
-    side = unit[:, ::-1] * np.array([-width / 2, width / 2], np.float32)  # the unit normal, half a width long
-    triangles = np.empty((len(ends), 3, 2), np.float32)
-    triangles[:, 0] = ends
-    triangles[:, 1] = base + side
-    triangles[:, 2] = base - side
-    return triangles
+    if np.ndim(points) != 2 or np.shape(points)[1] != 2:
+        raise ValueError(f"points must be (N, 2), got {np.shape(points)}")
+    return np.ascontiguousarray(points, np.float32).view(np.complex64)[:, 0]
+
+
+def offset_vertices(points: np.ndarray, gather: np.ndarray, shifts: np.ndarray) -> np.ndarray:
+    """Points moved along the local direction of their path: ``(V,) complex64``.
+
+    points (Q,) complex; gather (3V,) intp holds, for every vertex, the point it ends and starts its
+    direction at (``after``, ``before``), then the point it moves from; shifts (V,) complex: vertex g is
+    ``points[gather[2V + g]] + shifts[g] * unit(points[gather[g]] - points[gather[V + g]])``. An imaginary
+    shift moves sideways (several 1 px anti-aliased copies, 1 px apart, make a thick stroke far faster than
+    OpenCV's thick-line path), a real one along the path (arrowhead corners). A zero-length direction leaves
+    the point where it is.
+    """
+    if len(gather) != 3 * len(shifts):
+        raise ValueError(f"gather must be (3V,) for shifts (V,) = {np.shape(shifts)}, got {np.shape(gather)}")
+    after, before, start = points[gather].reshape(3, -1)
+    chord = after - before
+    chord /= np.maximum(np.abs(chord), 1e-6)
+    chord *= shifts
+    chord += start
+    return chord
+
+
+def head_shifts(length: float, width: float) -> np.ndarray:
+    """``(4,) complex64`` shifts (for ``offset_vertices``, from the tip along its segment) of a closed
+    arrowhead outline: tip, left base corner, right base corner, tip again."""
+    return np.array([0, -length + 0.5j * width, -length - 0.5j * width, 0], np.complex64)
 
 
 def neighbours(offsets: np.ndarray, *, closed: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -41,21 +56,6 @@ def neighbours(offsets: np.ndarray, *, closed: bool) -> tuple[np.ndarray, np.nda
     if closed:
         return np.where(points == first, last, points - 1), np.where(points == last, first, points + 1)
     return np.maximum(points - 1, first), np.minimum(points + 1, last)
-
-
-def vertex_normals(points: np.ndarray, prev: np.ndarray, following: np.ndarray) -> np.ndarray:
-    """Unit normals ``(N, 2) float32`` at the vertices whose neighbours are ``prev``/``following`` (N,)
-    indices into ``points (Q, 2)``, from the chord between those neighbours.
-
-    Offsetting a polyline by ``k * normals`` draws a parallel copy ``k`` px to one side: several 1 px
-    anti-aliased copies make a thick anti-aliased stroke far faster than OpenCV's thick-line path.
-    """
-    chord = points[following] - points[prev]
-    length = np.maximum(np.hypot(chord[:, 0], chord[:, 1]), 1e-6)[:, None]
-    return (chord[:, ::-1] * _QUARTER_TURN / length).astype(np.float32, copy=False)
-
-
-_QUARTER_TURN = np.array([-1.0, 1.0], np.float32)  # (y, x) * (-1, 1) = (-y, x): the chord turned a quarter
 
 
 def stroke_shifts(width_px: float) -> np.ndarray:

@@ -25,34 +25,42 @@ from zones.safety import CAUTION, NO_TOUCH, SAFE, SafetyMap, evaluate, segment_s
 ROI_PAD_PX = 6  # room around the areas (grown by their margins) for outlines
 
 
-@functools.lru_cache(maxsize=8)
-def _area_slices(index: GeometryIndex) -> tuple[tuple[int, int], ...]:
-    """``(start, stop)`` of every area's outline in the concatenated points (slicing beats np.split)."""
-    offsets = index.area_offsets.tolist()
-    return tuple(itertools.pairwise(offsets))
-
-
 @dataclass(frozen=True, eq=False)
 class AreaGroups:
-    """Per plan: the area indices of each status (Python lists, for building polygon lists) and the
-    no-touch margins in millimetres."""
+    """Per plan and catalogue: the area indices of each status (Python lists, for building polygon lists),
+    the no-touch margins in millimetres, each area's slice of the concatenated outline points, and the
+    outline points of the caution and of the no-touch areas ``(n,) intp`` (for their bounds in one call)."""
 
     safe: list[int]
     caution: list[int]
     no_touch: list[int]
-    no_touch_margins_mm: np.ndarray
+    no_touch_margins_mm: tuple[float, ...]
+    slices: tuple[slice, ...]
+    caution_points: np.ndarray
+    no_touch_points: np.ndarray
 
 
 @functools.lru_cache(maxsize=32)
-def area_groups(safety: SafetyMap) -> AreaGroups:
-    """The ``AreaGroups`` of a safety map (cached on it: one per plan)."""
+def area_groups(safety: SafetyMap, index: GeometryIndex) -> AreaGroups:
+    """The ``AreaGroups`` of a safety map over the index's outlines (cached on them: one per plan)."""
     status = np.asarray(safety.area_status)
-    no_touch = np.flatnonzero(status == NO_TOUCH)
+    offsets = np.asarray(index.area_offsets).tolist()
+    slices = tuple(itertools.starmap(slice, itertools.pairwise(offsets)))
+
+    def points_of(areas: np.ndarray) -> np.ndarray:
+        """Outline point indices ``(n,) intp`` of ``areas`` (per plan, so a loop over areas is fine)."""
+        ranges = [np.arange(offsets[a], offsets[a + 1]) for a in areas.tolist()]
+        return np.concatenate(ranges).astype(np.intp) if ranges else np.zeros(0, np.intp)
+
+    safe, caution, no_touch = (np.flatnonzero(status == code) for code in (SAFE, CAUTION, NO_TOUCH))
     return AreaGroups(
-        safe=np.flatnonzero(status == SAFE).tolist(),
-        caution=np.flatnonzero(status == CAUTION).tolist(),
+        safe=safe.tolist(),
+        caution=caution.tolist(),
         no_touch=no_touch.tolist(),
-        no_touch_margins_mm=np.asarray(safety.margins_mm, np.float32)[no_touch],
+        no_touch_margins_mm=tuple(np.asarray(safety.margins_mm, np.float64)[no_touch].tolist()),
+        slices=slices,
+        caution_points=points_of(caution),
+        no_touch_points=points_of(no_touch),
     )
 
 
@@ -61,16 +69,16 @@ class FaceRegion:
     """One face's treated-area region: ``box`` x0 y0 x1 y1 (int, clipped to the frame) around every area
     outline grown by the largest no-touch margin, and the no-touch mask inside it.
 
-    ``polygons (A,)`` each area's outline in frame pixels, OpenCV fixed point (``SUBPIXEL_SHIFT``);
-    ``area_boxes (A, 4)`` their integer bounds in the region's coordinates; ``no_touch_mask (y1-y0, x1-x0)
-    uint8`` is 1 inside every no-touch area grown by its margin, ``no_touch_box`` (in the region's
-    coordinates) bounds where it may be set.
+    ``points (P, 2) int32`` every outline point and ``polygons_fixed (A,)`` each area's outline (views of
+    them), both in the region's coordinates, OpenCV fixed point (``SUBPIXEL_SHIFT``); ``no_touch_mask
+    (y1-y0, x1-x0) uint8`` is 1 inside every no-touch area grown by its margin, ``no_touch_box`` (in the
+    region's coordinates) bounds where it may be set.
     """
 
     face: int
     box: tuple[int, int, int, int]
-    polygons: tuple[np.ndarray, ...]
-    area_boxes: np.ndarray
+    points: np.ndarray
+    polygons_fixed: tuple[np.ndarray, ...]
     no_touch_mask: np.ndarray
     no_touch_box: tuple[int, int, int, int] = (0, 0, 0, 0)
 
@@ -79,24 +87,20 @@ class FaceRegion:
         x0, y0, x1, y1 = self.box
         return scene[y0:y1, x0:x1]
 
-    @property
-    def offset(self) -> tuple[int, int]:
-        """The fixed-point offset that moves frame polygons into the region (``cv2.fillPoly``'s offset)."""
-        return -self.box[0] << SUBPIXEL_SHIFT, -self.box[1] << SUBPIXEL_SHIFT
+    def bounds(self, points: np.ndarray, pad: int = 2) -> tuple[int, int, int, int]:
+        """Integer box (region coordinates, clipped to it) around outline points ``(n,) intp`` (n > 0)."""
+        return _bounds(self.points[points], self.box[2] - self.box[0], self.box[3] - self.box[1], pad)
 
-    @cached_property
-    def polygons_fixed(self) -> tuple[np.ndarray, ...]:
-        """Each area's outline in the region's coordinates, OpenCV fixed point."""
-        shift = np.array(self.offset, np.int32)
-        return tuple(polygon + shift for polygon in self.polygons)
 
-    def bounds(self, areas: list[int], pad: int = 2) -> tuple[int, int, int, int]:
-        """Integer box (region coordinates, clipped to it) around the outlines of ``areas``."""
-        boxes = self.area_boxes[areas]
-        x0, y0 = boxes[:, :2].min(axis=0).tolist()
-        x1, y1 = boxes[:, 2:].max(axis=0).tolist()
-        width, height = self.box[2] - self.box[0], self.box[3] - self.box[1]
-        return max(x0 - pad, 0), max(y0 - pad, 0), min(x1 + pad, width), min(y1 + pad, height)
+def _bounds(fixed: np.ndarray, width: int, height: int, pad: int) -> tuple[int, int, int, int]:
+    """Integer box x0 y0 x1 y1 around fixed-point points ``(n, 2) int32`` (n > 0) grown by ``pad`` and
+    clipped to a ``width`` x ``height`` frame (empty, ``x0 == x1`` or ``y0 == y1``, when outside it)."""
+    x, y, w, h = cv2.boundingRect(fixed)
+    x0 = min(max((x >> SUBPIXEL_SHIFT) - pad, 0), width)
+    y0 = min(max((y >> SUBPIXEL_SHIFT) - pad, 0), height)
+    x1 = max(min(((x + w - 1) >> SUBPIXEL_SHIFT) + 1 + pad, width), x0)
+    y1 = max(min(((y + h - 1) >> SUBPIXEL_SHIFT) + 1 + pad, height), y0)
+    return x0, y0, x1, y1
 
 
 @dataclass(frozen=True, eq=False)
@@ -143,6 +147,11 @@ class SceneData:
     def frame_size(self) -> tuple[int, int]:
         return self.faces.image_size
 
+    @property
+    def area_groups(self) -> AreaGroups:
+        """The plan's ``AreaGroups`` over this catalogue's outlines (cached per plan)."""
+        return area_groups(self.safety, self.geometry.index)
+
     @cached_property
     def area_status(self) -> np.ndarray:
         """``(A,) uint8`` status code of every area, aligned with ``geometry.area_ids``."""
@@ -161,31 +170,22 @@ class SceneData:
 
     def _region(self, face: int) -> FaceRegion:
         width, height = self.frame_size
-        groups = area_groups(self.safety)
+        groups = self.area_groups
         scale = float(self.geometry.px_per_mm[face])
-        margins = np.rint(groups.no_touch_margins_mm * scale).astype(int).tolist()
+        margins = [round(m * scale) for m in groups.no_touch_margins_mm]
         fixed = to_fixed(self.geometry.area_points[face])
-        offsets = self.geometry.area_offsets[:-1]
-        corners = np.concatenate(
-            [np.minimum.reduceat(fixed, offsets), np.maximum.reduceat(fixed, offsets)], axis=1
-        )
         pad = max(margins, default=0) + ROI_PAD_PX
-        low = (corners[:, :2].min(axis=0) >> SUBPIXEL_SHIFT).tolist()
-        high = ((corners[:, 2:].max(axis=0) >> SUBPIXEL_SHIFT) + 1).tolist()
-        x0, y0 = min(max(low[0] - pad, 0), width), min(max(low[1] - pad, 0), height)
-        box = (x0, y0, max(min(high[0] + pad, width), x0), max(min(high[1] + pad, height), y0))
-        area_boxes = (corners >> SUBPIXEL_SHIFT) + np.array([-box[0], -box[1], 1 - box[0], 1 - box[1]])
-        polygons = tuple(fixed[a:b] for a, b in _area_slices(self.geometry.index))
-        mask = np.zeros((box[3] - box[1], box[2] - box[0]), np.uint8)
-        region = FaceRegion(face, box, polygons, area_boxes, mask)
+        box = x0, y0, x1, y1 = _bounds(fixed, width, height, pad)
+        fixed -= (x0 << SUBPIXEL_SHIFT, y0 << SUBPIXEL_SHIFT)  # into the region's coordinates
+        polygons = tuple(map(fixed.__getitem__, groups.slices))
+        mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
         if not mask.size or not groups.no_touch:
-            return region
+            return FaceRegion(face, box, fixed, polygons, mask)
         chosen = [polygons[a] for a in groups.no_touch]
-        cv2.fillPoly(mask, chosen, 1, cv2.LINE_8, SUBPIXEL_SHIFT, region.offset)
+        cv2.fillPoly(mask, chosen, 1, cv2.LINE_8, SUBPIXEL_SHIFT)
         # Growing a polygon by m px = filling it and stroking its outline 2m px wide; one call per margin.
-        shift = np.array(region.offset, np.int32)
         for margin in sorted(set(margins) - {0}):
-            ring = [p + shift for p, m in zip(chosen, margins, strict=True) if m == margin]
+            ring = [p for p, m in zip(chosen, margins, strict=True) if m == margin]
             cv2.polylines(mask, ring, True, 1, 2 * margin + 1, cv2.LINE_8, SUBPIXEL_SHIFT)
-        inner = region.bounds(groups.no_touch, pad=max(margins) + 2)
-        return FaceRegion(face, box, polygons, area_boxes, mask, inner)
+        inner = _bounds(fixed[groups.no_touch_points], mask.shape[1], mask.shape[0], max(margins) + 2)
+        return FaceRegion(face, box, fixed, polygons, mask, inner)

@@ -134,12 +134,13 @@ def panel_sprite(
 def paste(scene: np.ndarray, sprite: Sprite, x: int, y: int) -> None:
     """Copy ``sprite`` into ``scene`` with its top-left corner at ``(x, y)``, clipped, in place."""
     height, width = scene.shape[:2]
+    rows, cols = sprite.mask.shape
+    if x >= 0 and y >= 0 and x + cols <= width and y + rows <= height:  # the usual case: all of it shows
+        cv2.copyTo(sprite.pixels, sprite.mask, scene[y : y + rows, x : x + cols])  # writes into the view
+        return
     x0, y0 = max(x, 0), max(y, 0)
-    x1, y1 = min(x + sprite.width, width), min(y + sprite.height, height)
+    x1, y1 = min(x + cols, width), min(y + rows, height)
     if x0 >= x1 or y0 >= y1:
         return
-    sx, sy = x0 - x, y0 - y
-    rows, cols = slice(sy, sy + y1 - y0), slice(sx, sx + x1 - x0)
-    cv2.copyTo(
-        sprite.pixels[rows, cols], sprite.mask[rows, cols], scene[y0:y1, x0:x1]
-    )  # writes into the view
+    part = (slice(y0 - y, y1 - y), slice(x0 - x, x1 - x))
+    cv2.copyTo(sprite.pixels[part], sprite.mask[part], scene[y0:y1, x0:x1])

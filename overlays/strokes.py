@@ -8,13 +8,14 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from overlays.paths import arrowheads, neighbours, stroke_shifts, vertex_normals
+from overlays.paths import as_complex, head_shifts, neighbours, offset_vertices, stroke_shifts
 from overlays.scene import SceneData
-from overlays.style import CAUTION_AMBER, HALO, SAFE_GREEN, SUBPIXEL_SHIFT, Color, to_fixed
+from overlays.style import CAUTION_AMBER, HALO, SAFE_GREEN, SUBPIXEL_SCALE, SUBPIXEL_SHIFT, Color
 from zones.geometry import GeometryIndex, face_geometry, reference_landmarks
 from zones.safety import CAUTION, NO_TOUCH, SAFE
 
 DRAWN = (CAUTION, SAFE)  # drawing order: green on top
+HEAD_WIDTH = 0.9  # arrowhead base width, in arrowhead lengths
 
 
 @functools.lru_cache(maxsize=8)
@@ -61,19 +62,20 @@ class StrokePlan:
     """Everything that depends only on one face's segment statuses and the stroke width, cached on them.
 
     Strokes are painted as 1 px paths that snake along each run, shifted sideways a pixel per pass (the dark
-    rim all around, then the coloured body): vertex g is stroke point ``point_of[g]`` moved ``shift_of[g]``
-    px along its normal (the chord from stroke point ``before[g]`` to ``after[g]`` turned a quarter), and
-    ``halo`` / ``bodies[code]`` hold ``(start, stop)`` slices of those vertices, one per polyline.
-    ``arrow_starts`` / ``arrow_ends`` are point indices of the segments carrying arrowheads, caution ones
-    first (``arrow_split`` of them).
+    rim all around, then the coloured body); arrowheads are closed outlines (tip, base corners, tip) filled
+    after their rim. All of them are the vertices of one ``offset_vertices`` call: ``gather`` and the shift
+    of each vertex, ``shift_px + shift_per_length * arrowhead length``. ``halo`` / ``bodies[code]`` are
+    slices of those vertices, one per polyline. ``heads`` is the slice of the arrowheads (4 vertices each,
+    ``arrow_split`` caution ones first); ``arrow_starts`` / ``arrow_ends`` are point indices of the segments
+    carrying them.
     """
 
-    point_of: np.ndarray
-    before: np.ndarray
-    after: np.ndarray
-    shift_of: np.ndarray
-    halo: list[tuple[int, int]]
-    bodies: dict[int, list[tuple[int, int]]]
+    gather: np.ndarray
+    shift_px: np.ndarray
+    shift_per_length: np.ndarray
+    halo: list[slice]
+    bodies: dict[int, list[slice]]
+    heads: slice
     arrow_starts: np.ndarray
     arrow_ends: np.ndarray
     arrow_split: int
@@ -114,7 +116,7 @@ def stroke_plan(index: GeometryIndex, status_bytes: bytes, arrow_every: int, wid
     shifts: list[np.ndarray] = []
     cursor = 0
 
-    def take(offsets: list[float], chosen: list[np.ndarray], *, close: bool = False) -> list[tuple[int, int]]:
+    def take(offsets: list[float], chosen: list[np.ndarray], *, close: bool = False) -> list[slice]:
         """One polyline per run that snakes along it once per sideways offset (back and forth), so a
         thick stroke is one path; ``close`` returns to the start (a rim all around the run)."""
         nonlocal cursor
@@ -130,7 +132,7 @@ def stroke_plan(index: GeometryIndex, status_bytes: bytes, arrow_every: int, wid
                 pieces.append(run[:1])
                 shifts.append(np.full(1, offsets[0], np.float32))
                 cursor += 1
-            slices.append((start, cursor))
+            slices.append(slice(start, cursor))
         return slices
 
     shown = [r for r, c in zip(runs, run_status, strict=True) if c != NO_TOUCH]
@@ -143,14 +145,17 @@ def stroke_plan(index: GeometryIndex, status_bytes: bytes, arrow_every: int, wid
     ordered = np.concatenate([arrows[status[arrows] == code] for code in DRAWN])
     starts = index.segment_start[ordered]
     point_of = np.concatenate(pieces) if pieces else np.zeros(0, np.intp)
+    path_shift = np.concatenate(shifts) * np.complex64(1j) if shifts else np.zeros(0, np.complex64)
     before, after = stroke_neighbours(index)
+    tips = np.repeat(starts + 1, 4)  # each head: 4 vertices from its tip along its segment
+    head_shift = np.tile(head_shifts(1.0, HEAD_WIDTH), len(starts))
     return StrokePlan(
-        point_of=point_of,
-        before=before[point_of],
-        after=after[point_of],
-        shift_of=np.concatenate(shifts)[:, None] if shifts else np.zeros((0, 1), np.float32),
+        gather=np.concatenate([after[point_of], tips, before[point_of], tips - 1, point_of, tips]),
+        shift_px=np.concatenate([path_shift, np.zeros_like(head_shift)]),
+        shift_per_length=np.concatenate([np.zeros_like(path_shift), head_shift]),
         halo=halo,
         bodies=bodies,
+        heads=slice(len(point_of), len(point_of) + len(head_shift)),
         arrow_starts=starts,
         arrow_ends=starts + 1,
         arrow_split=int((status[arrows] == CAUTION).sum()),
@@ -209,28 +214,29 @@ class StrokeAnnotator:
                 cv2.copyTo(guard, region.no_touch_mask[y0:y1, x0:x1], guarded)
         return scene
 
+    def vertices(self, data: SceneData, face: int, plan: StrokePlan) -> np.ndarray:
+        """``(V, 2) int32`` fixed point: the vertices of the plan's paths and arrowhead outlines."""
+        length = self.sizes(float(data.geometry.px_per_mm[face]))[1]
+        shifts = plan.shift_per_length * np.float32(length)
+        shifts += plan.shift_px
+        moved = offset_vertices(as_complex(data.geometry.line_points[face]), plan.gather, shifts)
+        moved *= SUBPIXEL_SCALE  # to OpenCV fixed point, in place
+        return np.rint(moved.view(np.float32), out=moved.view(np.float32)).astype(np.int32).reshape(-1, 2)
+
     def _draw(self, scene: np.ndarray, data: SceneData, face: int) -> None:
         plan = self.plan(data, face)
-        points = data.geometry.line_points[face]
-        length = self.sizes(float(data.geometry.px_per_mm[face]))[1]
-        normals = vertex_normals(points, plan.before, plan.after)
-        vertices = to_fixed(points[plan.point_of] + plan.shift_of * normals)
-        triangles = to_fixed(
-            arrowheads(points[plan.arrow_starts], points[plan.arrow_ends], length, 0.9 * length)
-        )
-        if self.halo and (plan.halo or len(triangles)):
-            # One call rims every run and every arrowhead (a triangle as a 4-point open path) in dark.
-            rims = [vertices[a:b] for a, b in plan.halo] + list(
-                np.ascontiguousarray(triangles[:, _CLOSED_TRIANGLE])
-            )
+        vertices = self.vertices(data, face, plan)
+        heads = vertices[plan.heads].reshape(-1, 4, 2)
+        if self.halo and plan.halo:  # the dark rim of every run...
+            rims = list(map(vertices.__getitem__, plan.halo))
             cv2.polylines(scene, rims, False, self.halo_color, 1, cv2.LINE_8, SUBPIXEL_SHIFT)
-        heads = {CAUTION: triangles[: plan.arrow_split], SAFE: triangles[plan.arrow_split :]}
-        for code, color in ((CAUTION, self.caution_color), (SAFE, self.safe_color)):
+        if self.halo and len(heads):  # ...and of every arrowhead (its closed outline, one path each)
+            cv2.polylines(scene, heads, False, self.halo_color, 1, cv2.LINE_8, SUBPIXEL_SHIFT)
+        split = plan.arrow_split
+        layers = ((CAUTION, self.caution_color, heads[:split]), (SAFE, self.safe_color, heads[split:]))
+        for code, color, filled in layers:
             if plan.bodies[code]:
-                lines = [vertices[a:b] for a, b in plan.bodies[code]]
+                lines = list(map(vertices.__getitem__, plan.bodies[code]))
                 cv2.polylines(scene, lines, False, color, 1, cv2.LINE_AA, SUBPIXEL_SHIFT)
-            if len(heads[code]):
-                cv2.fillPoly(scene, heads[code], color, cv2.LINE_AA, SUBPIXEL_SHIFT)
-
-
-_CLOSED_TRIANGLE = np.array([0, 1, 2, 0])
+            if len(filled):
+                cv2.fillPoly(scene, filled, color, cv2.LINE_AA, SUBPIXEL_SHIFT)

@@ -16,7 +16,7 @@ from overlays.hud import HudAnnotator
 from overlays.labels import LabelAnnotator, short_label
 from overlays.legend import LegendAnnotator, status_rows
 from overlays.mesh import TESSELATION_EDGES, MeshAnnotator
-from overlays.paths import arrowheads
+from overlays.paths import as_complex, head_shifts, offset_vertices
 from overlays.scene import SceneData
 from overlays.strokes import StrokeAnnotator
 from overlays.style import NO_TOUCH_RED, SAFE_GREEN
@@ -101,18 +101,22 @@ def test_opacity_sets_the_tint_strength(zone_sample_faces, catalogue) -> None:
 
 
 def test_arrowhead_tips_sit_on_segment_ends_pointing_along() -> None:
-    starts = np.array([[10, 10], [50, 50], [0, 0]], np.float32)
-    ends = np.array([[30, 10], [50, 20], [0, 0]], np.float32)
-    heads = arrowheads(starts, ends, length=8.0, width=6.0)
-    assert heads.shape == (3, 3, 2)
-    np.testing.assert_allclose(heads[:, 0], ends)
-    base_centre = heads[:2, 1:].mean(axis=1)
-    direction = (ends - starts)[:2] / np.linalg.norm((ends - starts)[:2], axis=1, keepdims=True)
+    points = np.array([[10, 10], [30, 10], [50, 50], [50, 20], [0, 0], [0, 0]], np.float32)
+    starts, ends = np.array([0, 2, 4]), np.array([1, 3, 5])
+    tips = np.repeat(ends, 4)  # a closed outline per head: tip, base corners, tip
+    gather = np.concatenate([tips, np.repeat(starts, 4), tips])
+    moved = offset_vertices(as_complex(points), gather, np.tile(head_shifts(8.0, 6.0), 3))
+    heads = moved.view(np.float32).reshape(3, 4, 2)
+    np.testing.assert_allclose(heads[:, 0], points[ends])
+    np.testing.assert_allclose(heads[:, 3], points[ends])
+    base_centre = heads[:2, 1:3].mean(axis=1)
+    direction = (points[ends] - points[starts])[:2]
+    direction /= np.linalg.norm(direction, axis=1, keepdims=True)
     np.testing.assert_allclose(heads[:2, 0] - base_centre, 8.0 * direction, atol=1e-4)
     np.testing.assert_allclose(np.linalg.norm(heads[:2, 1] - heads[:2, 2], axis=1), 6.0, atol=1e-4)
     np.testing.assert_allclose(heads[2], 0.0)  # a zero-length segment collapses onto its tip
     with pytest.raises(ValueError, match=r"\(N, 2\)"):
-        arrowheads(starts[:, :1], ends, 8.0, 6.0)
+        as_complex(points[:, :1])
 
 
 def test_drawn_arrowheads_point_in_the_line_direction(zone_sample_faces, catalogue) -> None:

@@ -57,6 +57,9 @@ def test_labels_at_one_spot_spread_out_without_overlap() -> None:
     # Last frame's choices are kept while they still fit, so labels do not jump as the face moves.
     moved, kept = place_labels(anchors + 3, sizes, (400, 300), previous=choices)
     assert np.array_equal(kept, choices) and np.array_equal(moved, corners + 3)
+    # A kept spot that would now stick out of the frame is given up: the label moves to a spot inside it.
+    corner, choice = place_labels([[385, 100]], [[60, 20]], (400, 300), previous=np.array([0]))
+    assert choice[0] not in (0, UNPLACED) and corner[0, 0] >= 0 and corner[0, 0] + 60 <= 400
     # No room: the label is left out rather than drawn over the obstacle or off the frame.
     corners, choices = place_labels([[10, 10]], [[60, 20]], (70, 30), obstacles=[[0, 0, 70, 30]])
     assert choices[0] == UNPLACED and (corners[0] == -1).all()
