@@ -18,7 +18,7 @@ from mediapipe.tasks.python import vision as mp_vision
 
 from vision.assets import HAND_LANDMARKER, ensure
 from vision.frames import ColorOrder, to_rgb_uint8
-from vision.landmarker import OwnedTask, quiet_native_stderr
+from vision.landmarker import WARM_UP_TIMESTAMP_MS, OwnedTask, start_quietly
 
 NUM_HAND_LANDMARKS = 21
 FINGER_NAMES = ("thumb", "index", "middle", "ring", "pinky")
@@ -121,7 +121,7 @@ def hands_from_result(
     )
 
 
-_WARM_UP_TIMESTAMP_MS = 0  # the VIDEO-mode warm-up frame's time stamp; callers' frames come after it
+
 
 
 def _create(options: HandOptions, mode: mp_vision.RunningMode) -> mp_vision.HandLandmarker:
@@ -135,18 +135,7 @@ def _create(options: HandOptions, mode: mp_vision.RunningMode) -> mp_vision.Hand
         min_hand_presence_confidence=options.min_presence_confidence,
         min_tracking_confidence=options.min_tracking_confidence,
     )
-    blank = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.zeros((64, 64, 3), np.uint8))
-    with quiet_native_stderr():
-        landmarker = mp_vision.HandLandmarker.create_from_options(native)
-        try:
-            if mode == mp_vision.RunningMode.VIDEO:
-                landmarker.detect_for_video(blank, _WARM_UP_TIMESTAMP_MS)
-            else:
-                landmarker.detect(blank)
-        except Exception:
-            landmarker.close()
-            raise
-    return landmarker
+    return start_quietly(lambda: mp_vision.HandLandmarker.create_from_options(native), mode)
 
 
 class _HandLandmarker(OwnedTask[mp_vision.HandLandmarker]):
@@ -178,7 +167,7 @@ class HandTracker(_HandLandmarker):
     def __init__(self, options: HandOptions | None = None) -> None:
         super().__init__(options or HandOptions(), mp_vision.RunningMode.VIDEO)
         self._calls = 0
-        self._last_timestamp_ms = _WARM_UP_TIMESTAMP_MS
+        self._last_timestamp_ms = WARM_UP_TIMESTAMP_MS
         self._last: Hands | None = None
 
     def track(self, image: np.ndarray, timestamp_ms: float, *, color: ColorOrder) -> Hands:

@@ -14,10 +14,10 @@ import os
 import tempfile
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Generic, Protocol, Self, TypeVar
+from typing import Any, Generic, Protocol, Self, TypeVar
 
 import mediapipe as mp
 import numpy as np
@@ -31,7 +31,7 @@ from vision.pose import euler_from_matrices
 from vision.quality import assess_quality
 from vision.smoothing import OneEuroConfig, OneEuroFilter
 
-_WARM_UP_TIMESTAMP_MS = 0  # the VIDEO-mode warm-up frame's time stamp; callers' frames come after it
+WARM_UP_TIMESTAMP_MS = 0  # the VIDEO-mode warm-up frame's time stamp; callers' frames come after it
 DEFAULT_SMOOTHING = OneEuroConfig()
 _XYZ = operator.attrgetter("x", "y", "z")
 _STDERR_LOCK = threading.Lock()
@@ -93,18 +93,24 @@ def _create(options: LandmarkerOptions, mode: mp_vision.RunningMode) -> mp_visio
         output_face_blendshapes=options.blendshapes,
         output_facial_transformation_matrixes=True,
     )
+    return start_quietly(lambda: mp_vision.FaceLandmarker.create_from_options(native), mode)
+
+
+def start_quietly(create: Callable[[], Any], mode: mp_vision.RunningMode) -> Any:
+    """Create a native task (face or hand landmarker) and run it once on a blank frame, with the log lines
+    both steps print silenced; a failed warm-up closes the task before the error goes on."""
     blank = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.zeros((64, 64, 3), np.uint8))
     with quiet_native_stderr():
-        landmarker = mp_vision.FaceLandmarker.create_from_options(native)
+        task = create()
         try:
             if mode == mp_vision.RunningMode.VIDEO:
-                landmarker.detect_for_video(blank, _WARM_UP_TIMESTAMP_MS)
+                task.detect_for_video(blank, WARM_UP_TIMESTAMP_MS)
             else:
-                landmarker.detect(blank)
+                task.detect(blank)
         except Exception:
-            landmarker.close()
+            task.close()
             raise
-    return landmarker
+    return task
 
 
 def faces_from_result(result: mp_vision.FaceLandmarkerResult, width: int, height: int) -> Faces:
@@ -245,7 +251,7 @@ class FaceTracker(_Landmarker):
     ) -> None:
         super().__init__(options or LandmarkerOptions(max_faces=1), mp_vision.RunningMode.VIDEO)
         self._filter = OneEuroFilter(smoothing) if smoothing is not None else None
-        self._last_timestamp_ms = _WARM_UP_TIMESTAMP_MS
+        self._last_timestamp_ms = WARM_UP_TIMESTAMP_MS
         self._rgb_buffer: np.ndarray | None = None  # reused frame to frame: MediaPipe copies what it is given
 
     def track(self, image: np.ndarray, timestamp_ms: float, *, color: ColorOrder) -> Faces:
