@@ -109,14 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     canvas = frame.copy()
     for round_ in range(args.rounds + 10):
         source = scenes[round_ % len(scenes)]
-        scene = SceneData(
-            source.geometry,
-            source.safety,
-            source.segment_status,
-            source.faces,
-            timestamp_s=round_ / 30.0,
-            fps=30.0,
-        )  # fresh per-frame caches every round
+        scene = replace(source, timestamp_s=round_ / 30.0)  # a new SceneData: fresh per-frame caches
         np.copyto(canvas, frame)
         start = time.perf_counter()
         annotator.annotate(canvas, scene)
@@ -125,14 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         start = time.perf_counter()
         baseline_draw(canvas, mp_landmarks)
         base = time.perf_counter() - start
-        scene = SceneData(
-            source.geometry,
-            source.safety,
-            source.segment_status,
-            source.faces,
-            timestamp_s=round_ / 30.0,
-            fps=30.0,
-        )
+        scene = replace(source, timestamp_s=round_ / 30.0)
         np.copyto(canvas, frame)
         start = time.perf_counter()
         live.annotate(canvas, scene)
