@@ -22,7 +22,9 @@ run: setup
 
 # Debian's Chromium drives the browser tests (Playwright's own browser download is not reachable here).
 browser:
-	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+	@command -v chromium >/dev/null 2>&1 || { echo "installing Debian's chromium for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
+		|| { echo "error: could not install chromium (apt-get install chromium, as root)" >&2; exit 1; }
 
 lint: setup
 	$(PY) -m ruff check .
