@@ -85,6 +85,11 @@ def shared_hand_detector() -> tuple[HandDetector, threading.Lock]:
     return HandDetector(), threading.Lock()
 
 
+def catalogue_path() -> str | None:
+    """A practitioner's own catalogue file from ``$FACEZONES_CATALOGUE``; None: the shipped one."""
+    return os.environ.get("FACEZONES_CATALOGUE") or None
+
+
 def sample_photos() -> dict[str, Path]:
     """The sample gallery from ``samples/manifest.json``: note -> path."""
     manifest = json.loads((SAMPLES / "manifest.json").read_text(encoding="utf-8"))
@@ -125,7 +130,7 @@ def on_plan_upload() -> None:
     try:
         document = json.loads(upload.getvalue().decode("utf-8"))
         plan = plan_from_json(document, where=upload.name)
-        plan.check(catalogue_for(None))
+        plan.check(catalogue_for(catalogue_path()))
         if len(plan.treatments) > MAX_TREATMENTS:
             raise PlanError(f"{upload.name}: at most {MAX_TREATMENTS} treatments fit the sidebar")
     except (UnicodeDecodeError, json.JSONDecodeError):
@@ -638,8 +643,8 @@ def main() -> None:
     st.set_page_config(page_title="FaceZones", page_icon="🫧", layout="wide")
     now = datetime.now().replace(second=0, microsecond=0)
     try:
-        catalogue = catalogue_for(None)
-    except CatalogueError as err:
+        catalogue = catalogue_for(catalogue_path())
+    except (CatalogueError, OSError) as err:
         st.error(f"The catalogue cannot be used: {err}")
         st.stop()
     init_state(catalogue, now)
@@ -671,7 +676,8 @@ def main() -> None:
     if plan is None:
         return
     current_line = practitioner_panel(catalogue) if practitioner else None
-    settings = Settings(plan=plan, overlay=display.overlay, current_line=current_line,
+    settings = Settings(plan=plan, catalogue_path=catalogue_path(), overlay=display.overlay,
+                        current_line=current_line,
                         touch_guard=display.touch_guard)
     if mode == "Live camera":
         with friendly_errors("the live camera"):

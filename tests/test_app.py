@@ -284,3 +284,20 @@ def test_every_layer_switch_renders(layers: list[str]) -> None:
     app.pills(key="layers").set_value(layers).run()
     assert_no_failure(app)
     assert "1 face(s)" in mapped_caption(app)
+
+
+def test_a_practitioners_own_catalogue_is_used_and_a_malformed_one_is_refused(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    edited = tmp_path / "clinic.yaml"
+    shipped = (ROOT / "zones" / "catalogue.yaml").read_text(encoding="utf-8")
+    edited.write_text(shipped.replace("wait: 14d", "wait: 21d"), encoding="utf-8")
+    monkeypatch.setenv("FACEZONES_CATALOGUE", str(edited))
+    app = run_app()
+    lips = next(row for row in table_rows(app) if row["area"] == "Lips")
+    assert "21" in lips["why"], lips  # the clinic's 21-day wait decided it, not the shipped 14 days
+
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(shipped.replace("wait: 14d", "wait: -3d", 1), encoding="utf-8")
+    monkeypatch.setenv("FACEZONES_CATALOGUE", str(broken))
+    app = run_app()
+    assert "The catalogue cannot be used" in texts(app.error) and "broken.yaml" in texts(app.error)
