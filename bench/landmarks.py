@@ -22,14 +22,19 @@ from pathlib import Path
 import cv2
 import mediapipe as mp
 import numpy as np
-from mediapipe.tasks.python import BaseOptions
 from mediapipe.tasks.python import vision as mp_vision
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from vision.assets import FACE_LANDMARKER, SAMPLE_CLIP, ensure
+from vision.assets import SAMPLE_CLIP, ensure
 from vision.io import video_frames
-from vision.landmarker import FaceTracker, LandmarkerOptions, faces_from_result, quiet_native_stderr
+from vision.landmarker import (
+    FaceTracker,
+    LandmarkerOptions,
+    faces_from_result,
+    native_options,
+    quiet_native_stderr,
+)
 
 RESOLUTIONS = ((640, 480), (1280, 720))
 SKIP_FRAMES = 5  # the first calls of a fresh graph allocate buffers; they are not steady-state cost
@@ -37,16 +42,8 @@ FRAME_STEP_MS = 1000.0 / 24.0  # the clip's frame rate
 
 
 def bare_landmarker(options: LandmarkerOptions) -> mp_vision.FaceLandmarker:
-    native = mp_vision.FaceLandmarkerOptions(
-        base_options=BaseOptions(model_asset_path=str(ensure(FACE_LANDMARKER))),
-        running_mode=mp_vision.RunningMode.VIDEO,
-        num_faces=options.max_faces,
-        min_face_detection_confidence=options.min_detection_confidence,
-        min_face_presence_confidence=options.min_presence_confidence,
-        min_tracking_confidence=options.min_tracking_confidence,
-        output_face_blendshapes=options.blendshapes,
-        output_facial_transformation_matrixes=True,
-    )
+    """MediaPipe's FaceLandmarker in VIDEO mode with exactly the tracker's options and nothing of ours."""
+    native = native_options(options, mp_vision.RunningMode.VIDEO)
     with quiet_native_stderr():
         return mp_vision.FaceLandmarker.create_from_options(native)
 

@@ -82,8 +82,15 @@ def quiet_native_stderr() -> Iterator[None]:
 
 def _create(options: LandmarkerOptions, mode: mp_vision.RunningMode) -> mp_vision.FaceLandmarker:
     """A native landmarker, already run once on a blank frame so its first-inference log lines stay quiet."""
+    native = native_options(options, mode)
+    return start_quietly(lambda: mp_vision.FaceLandmarker.create_from_options(native), mode)
+
+
+def native_options(options: LandmarkerOptions,
+                   mode: mp_vision.RunningMode) -> mp_vision.FaceLandmarkerOptions:
+    """MediaPipe's own options for ``options`` (model resolved and sha256-checked by the asset store)."""
     model = ensure(FACE_LANDMARKER, options.model_path)
-    native = mp_vision.FaceLandmarkerOptions(
+    return mp_vision.FaceLandmarkerOptions(
         base_options=BaseOptions(model_asset_path=str(Path(model))),
         running_mode=mode,
         num_faces=options.max_faces,
@@ -93,7 +100,6 @@ def _create(options: LandmarkerOptions, mode: mp_vision.RunningMode) -> mp_visio
         output_face_blendshapes=options.blendshapes,
         output_facial_transformation_matrixes=True,
     )
-    return start_quietly(lambda: mp_vision.FaceLandmarker.create_from_options(native), mode)
 
 
 def start_quietly(create: Callable[[], Any], mode: mp_vision.RunningMode) -> Any:
