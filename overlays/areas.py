@@ -15,23 +15,32 @@ _OUTLINE_STEPS = (0, _HALF_PX, -_HALF_PX, 2 * _HALF_PX)  # fixed-point offsets o
 
 
 @lru_cache(maxsize=8)
-def hatch_pattern(height: int, width: int, spacing: int, thickness: int) -> np.ndarray:
-    """``(height, width) uint8`` diagonal stripes (1 on a stripe), anchored to the frame: they never swim."""
-    ys, xs = np.ogrid[:height, :width]
-    return (((xs + ys) % spacing) < thickness).astype(np.uint8)
-
-
-@lru_cache(maxsize=8)
 def solid(height: int, width: int, color: Color) -> np.ndarray:
     """A cached frame-sized ``(height, width, 3) uint8`` image of one colour, sliced for masked copies."""
     return np.full((height, width, 3), color, np.uint8)
 
 
+@lru_cache(maxsize=8)
+def hatched(height: int, width: int, color: Color, stripe: Color, spacing: int, thickness: int) -> np.ndarray:
+    """A cached frame-sized ``(height, width, 3) uint8`` image of ``color`` crossed by diagonal ``stripe``
+    lines ``thickness`` px wide every ``spacing`` px (none when ``spacing`` is 0).
+
+    No-touch areas blend it in one pass, tint and hatching together; the stripes are anchored to the frame,
+    so they never swim as the face moves.
+    """
+    image = np.full((height, width, 3), color, np.uint8)
+    if spacing > 0:
+        ys, xs = np.ogrid[:height, :width]
+        image[(xs + ys) % spacing < thickness] = stripe
+    return image
+
+
 class ZoneAnnotator:
     """Tints areas by status inside each face's box only.
 
-    opacity: strength of the red and amber tints (0..1); hatch_spacing / hatch_thickness: the diagonal
-    stripes over no-touch areas (0 spacing turns them off); show_safe: a thin pale outline around safe areas
+    opacity: strength of the red and amber tints (0..1); hatch_spacing / hatch_thickness / hatch_color: the
+    diagonal stripes over no-touch areas (0 spacing turns them off), blended like the tint, dark so they read
+    as darker lines on any skin; show_safe: a thin pale outline around safe areas
     (pale rather than green, so it never reads as a stroke). No-touch areas are tinted with their margin.
     """
 
@@ -41,7 +50,7 @@ class ZoneAnnotator:
         outline_thickness: int = 2,
         hatch_spacing: int = 9,
         hatch_thickness: int = 2,
-        hatch_color: Color = (30, 20, 150),
+        hatch_color: Color = (10, 5, 50),
         show_safe: bool = True,
         no_touch_color: Color = NO_TOUCH_RED,
         caution_color: Color = CAUTION_AMBER,
@@ -103,16 +112,10 @@ class ZoneAnnotator:
         nx0, ny0, nx1, ny1 = region.no_touch_box
         no_touch_shown = bool(no_touch) and nx1 > nx0 and ny1 > ny0
         if no_touch_shown:
-            target = roi[ny0:ny1, nx0:nx1]
-            red = solid(frame_h, frame_w, self.no_touch_color)[: ny1 - ny0, : nx1 - nx0]
-            painted = cv2.addWeighted(red, self.opacity, target, 1.0 - self.opacity, 0.0)
-            if self.hatch_spacing > 0:
-                bx, by = region.box[:2]
-                window = (slice(by + ny0, by + ny1), slice(bx + nx0, bx + nx1))  # anchored to the frame
-                stripes = hatch_pattern(frame_h, frame_w, self.hatch_spacing, self.hatch_thickness)[window]
-                cv2.copyTo(
-                    solid(frame_h, frame_w, self.hatch_color)[: ny1 - ny0, : nx1 - nx0], stripes, painted
-                )
+            bx, by = region.box[:2]
+            style = (self.no_touch_color, self.hatch_color, self.hatch_spacing, self.hatch_thickness)
+            tint = hatched(frame_h, frame_w, *style)[by + ny0 : by + ny1, bx + nx0 : bx + nx1]
+            painted = cv2.addWeighted(tint, self.opacity, roi[ny0:ny1, nx0:nx1], 1.0 - self.opacity, 0.0)
         x0, y0, x1, y1 = region.bounds(groups.caution_points) if caution else (0, 0, 0, 0)
         if x1 > x0 and y1 > y0:
             target = roi[y0:y1, x0:x1]

@@ -43,10 +43,10 @@ def _boxes(anchors: np.ndarray, sizes: np.ndarray, choices: np.ndarray) -> np.nd
 
 
 def _overlap(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``(N, 4)``, ``(M, 4)`` boxes -> ``(N, M) bool`` whether they overlap (touching edges do not)."""
-    ax0, ay0, ax1, ay1 = a.T[:, :, None]
-    bx0, by0, bx1, by1 = b.T[:, None, :]
-    return (ax0 < bx1) & (bx0 < ax1) & (ay0 < by1) & (by0 < ay1)
+    """``(N, 4)``, ``(M, 4)`` boxes -> ``(N, M) bool`` whether they overlap (touching edges do not): on both
+    axes, each starts before the other ends."""
+    both = (a[:, None, :2] < b[None, :, 2:]) & (b[None, :, :2] < a[:, None, 2:])
+    return both[..., 0] & both[..., 1]
 
 
 @functools.lru_cache(maxsize=8)

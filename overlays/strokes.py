@@ -238,5 +238,5 @@ class StrokeAnnotator:
             if plan.bodies[code]:
                 lines = list(map(vertices.__getitem__, plan.bodies[code]))
                 cv2.polylines(scene, lines, False, color, 1, cv2.LINE_AA, SUBPIXEL_SHIFT)
-            if len(filled):
-                cv2.fillPoly(scene, filled, color, cv2.LINE_AA, SUBPIXEL_SHIFT)
+            if len(filled):  # 8-connected: the dark rim under the edge hides its steps, at half the cost
+                cv2.fillPoly(scene, filled, color, cv2.LINE_8, SUBPIXEL_SHIFT)
