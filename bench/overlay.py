@@ -10,6 +10,9 @@ FaceLandmarker. Then, in one run and alternating per round:
 - baseline: ``mediapipe.tasks.python.vision.drawing_utils.draw_landmarks`` with the face tesselation and
   the contours and MediaPipe's default face-mesh styles, as in MediaPipe's face landmarker example.
 Zone geometry and segment statuses (zones' work) are computed outside the timed region for both.
+With ``--layers`` it first prints what each layer costs inside the full overlay: the overlay with and
+without that layer, interleaved round by round in the same run (the difference of the medians); what no
+single layer owns (each face's no-touch region, shared by zones and strokes) is the rest.
 The last line is ``overlay_ms=... baseline_ms=... speedup=...`` (medians).
 """
 
@@ -81,10 +84,33 @@ def baseline_draw(image: np.ndarray, landmarks: list[NormalizedLandmark]) -> Non
     )
 
 
+LAYERS = ("zones", "strokes", "labels", "legend")
+
+
+def layer_costs(frame: np.ndarray, scenes: list[SceneData], rounds: int) -> tuple[float, dict[str, float]]:
+    """Median ms of the full overlay and what each layer adds to it (full minus the overlay without it)."""
+    variants = {"full": FaceZonesAnnotator(guide=False, hud=False)}
+    variants |= {layer: FaceZonesAnnotator(guide=False, hud=False, **{layer: False}) for layer in LAYERS}
+    times: dict[str, list[float]] = {name: [] for name in variants}
+    canvas = frame.copy()
+    for round_ in range(rounds + 10):
+        source = scenes[round_ % len(scenes)]
+        for name, annotator in variants.items():
+            scene = replace(source, timestamp_s=round_ / 30.0)
+            np.copyto(canvas, frame)
+            start = time.perf_counter()
+            annotator.annotate(canvas, scene)
+            if round_ >= 10:
+                times[name].append(time.perf_counter() - start)
+    medians = {name: statistics.median(t) * 1000 for name, t in times.items()}
+    return medians["full"], {layer: medians["full"] - medians[layer] for layer in LAYERS}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=300)
     parser.add_argument("--save", type=Path, help="write the annotated frame here (PNG)")
+    parser.add_argument("--layers", action="store_true", help="first print what each layer costs")
     args = parser.parse_args(argv)
 
     frame = letterboxed_frame(SAMPLE)
@@ -104,6 +130,12 @@ def main(argv: list[str] | None = None) -> int:
         replace(faces, landmarks=faces.landmarks + s, boxes=faces.boxes + np.r_[s[:2], s[:2]]) for s in shifts
     ]
     scenes = [SceneData.build(f, catalogue, MIXED_PLAN, fps=30.0) for f in moved]
+    if args.layers:
+        full_ms, costs = layer_costs(frame, scenes, args.rounds)
+        for layer, cost in costs.items():
+            print(f"layer {layer}: {cost:.3f} ms ({cost / full_ms:.0%})")
+        rest = full_ms - sum(costs.values())
+        print(f"rest (no-touch regions, set-up): {rest:.3f} ms ({rest / full_ms:.0%}) of {full_ms:.3f} ms")
 
     overlay_s, baseline_s, live_s = [], [], []
     canvas = frame.copy()

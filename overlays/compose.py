@@ -27,6 +27,8 @@ class FaceZonesAnnotator:
         *,
         large_labels: bool = False,
         opacity: float = 0.42,
+        zones: bool = True,
+        strokes: bool = True,
         guide: bool = True,
         labels: bool = True,
         legend: bool = True,
@@ -34,8 +36,8 @@ class FaceZonesAnnotator:
         mesh: bool = False,
     ) -> None:
         self.mesh = MeshAnnotator() if mesh else None
-        self.zones = ZoneAnnotator(opacity=opacity)
-        self.strokes = StrokeAnnotator()
+        self.zones = ZoneAnnotator(opacity=opacity) if zones else None
+        self.strokes = StrokeAnnotator() if strokes else None
         self.guide = GuideAnnotator() if guide else None
         self.labels = LabelAnnotator(large=large_labels) if labels else None
         self.legend = LegendAnnotator(large=large_labels) if legend else None
@@ -45,8 +47,10 @@ class FaceZonesAnnotator:
         """Draw every enabled layer on ``scene`` (BGR uint8, in place) and return it."""
         if self.mesh is not None:
             self.mesh.annotate(scene, data.faces)
-        self.zones.annotate(scene, data)
-        self.strokes.annotate(scene, data)
+        if self.zones is not None:
+            self.zones.annotate(scene, data)
+        if self.strokes is not None:
+            self.strokes.annotate(scene, data)
         if self.guide is not None:
             self.guide.annotate(scene, data)
         legend = self.legend.placed(data) if self.legend is not None else None

@@ -165,6 +165,21 @@ def test_no_green_stroke_pixel_inside_a_dilated_no_touch_area(zone_sample_faces,
     assert green[forbidden].sum() == 0  # ...and none of them enters a no-touch area or its margin
 
 
+def test_zone_and_stroke_layers_switch_off_one_at_a_time(zone_sample_faces, catalogue) -> None:
+    raw, data = scene_for(zone_sample_faces, catalogue, MIXED_PLAN)
+    a = data.geometry.area_ids.index("nasolabial_left")
+    inside = area_mask(data, "nasolabial_left", shrink_px=2)
+    layers = {"labels": False, "legend": False, "hud": False, "guide": False}
+    without_zones = FaceZonesAnnotator(zones=False, **layers).annotate(raw.copy(), data)
+    without_strokes = FaceZonesAnnotator(strokes=False, **layers).annotate(raw.copy(), data)
+    assert data.area_status[a] == NO_TOUCH
+    assert redness(without_strokes, inside) > redness(raw, inside) + 25
+    assert abs(redness(without_zones, inside) - redness(raw, inside)) < 1
+    green = near(without_zones, SAFE_GREEN, 50) & ~near(raw, SAFE_GREEN, 50)
+    assert green.sum() > 500
+    assert (near(without_strokes, SAFE_GREEN, 50) & ~near(raw, SAFE_GREEN, 50)).sum() == 0
+
+
 def test_no_stroke_pixel_of_any_colour_enters_the_no_touch_mask(zone_sample_faces, catalogue) -> None:
     """Amber line ends and halos near a no-touch area are cut off exactly at its margin's edge."""
     raw, data = scene_for(zone_sample_faces, catalogue, plan_of("jawline_left=ha_filler@2026-11-20"))
