@@ -28,6 +28,7 @@ from pydantic import (
 )
 
 from vision.faces import NUM_LANDMARKS
+from zones.files import read_small_text
 
 DEFAULT_CATALOGUE = Path(__file__).resolve().parent / "catalogue.yaml"
 MAX_CATALOGUE_BYTES = 2_000_000
@@ -346,15 +347,8 @@ def load_catalogue(path: str | os.PathLike[str] | None = None) -> Catalogue:
     """Read and validate a catalogue file (YAML, or TOML by extension); default ``zones/catalogue.yaml``."""
     file = Path(path) if path is not None else DEFAULT_CATALOGUE
     shown = _display_path(file)
-    try:
-        size = file.stat().st_size
-        if size > MAX_CATALOGUE_BYTES:
-            raise CatalogueError(f"{shown}: {size} bytes is too large for a catalogue")
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise CatalogueError(f"{shown}: no such catalogue file") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise CatalogueError(f"{shown}: cannot read the catalogue ({err})") from None
+    limit = MAX_CATALOGUE_BYTES
+    text = read_small_text(file, shown, limit=limit, kind="catalogue file", error=CatalogueError)
     try:
         raw = tomllib.loads(text) if file.suffix.lower() == ".toml" else yaml.safe_load(text)
     except (yaml.YAMLError, tomllib.TOMLDecodeError) as err:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from zones.catalogue import Catalogue
+from zones.files import read_small_text
 
 MAX_PLAN_BYTES = 1_000_000
 PLAN_VERSION = 1
@@ -281,14 +282,7 @@ def load_plan(
     With ``catalogue`` the plan's areas, products and method are checked against it too.
     """
     source = Path(path)
-    try:
-        if source.stat().st_size > MAX_PLAN_BYTES:
-            raise PlanError(f"{source}: too large for a plan file")
-        text = source.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise PlanError(f"{source}: no such plan file") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise PlanError(f"{source}: cannot read the plan ({err})") from None
+    text = read_small_text(source, str(source), limit=MAX_PLAN_BYTES, kind="plan file", error=PlanError)
     try:
         document = json.loads(text)
     except json.JSONDecodeError as err:
