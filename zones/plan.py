@@ -445,14 +445,14 @@ def plan_from_json(document: Any, *, today: date | datetime | None = None, where
     ):
         raise _refuse(where, "plan", "caution_mm", "must equal margin_mm + caution_band_mm (it is derived)")
     screening = _screening_from_json(where, document.get("screening", {}))
-    if today is None:
-        saved = document.get("today")
-        if saved is not None:
-            _text(where, "plan", "today", saved, "2026-11-22")
+    saved = document.get("today")
+    if saved is not None:
         try:
-            today = parse_today(saved) if isinstance(saved, str) else _now()
+            saved_today = parse_today(_text(where, "plan", "today", saved, "2026-11-22"))
         except PlanError as err:
-            raise _refuse(where, "plan", "today", str(err)) from None
+            raise (err if str(err).startswith(where) else _refuse(where, "plan", "today", str(err))) from None
+        today = saved_today if today is None else today
+    today = _now() if today is None else today
     try:
         return Plan(treatments, method, today, margin, band, screening)
     except PlanError as err:
