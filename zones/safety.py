@@ -23,6 +23,7 @@ from zones.plan import Plan, PlanError, Treatment
 SAFE, CAUTION, NO_TOUCH = 0, 1, 2
 STATUS_NAMES: tuple[str, str, str] = ("safe", "caution", "no_touch")
 DecidedBy = Literal["catalogue", "injector", "vessel_care", "none"]
+EDGE_TOLERANCE_PX = 0.5  # a stroke running along an outline touches it, whatever the rounding says
 
 
 def sources_text(evidence: tuple[Evidence, ...]) -> str:
@@ -421,7 +422,8 @@ def segment_status(geometry: FaceGeometry, safety: SafetyMap) -> np.ndarray:
 
     A segment is NO_TOUCH when it comes within the margin of a no-touch area (inside counts as 0 mm);
     CAUTION when it comes within the margin of a caution area, or within the caution band outside the margin
-    of a no-touch area; else SAFE. When guidance is withheld (screening, a warning sign) every segment is
+    of a no-touch area (half a pixel of slack, so a stroke along an outline counts as touching it); else SAFE.
+    When guidance is withheld (screening, a warning sign) every segment is
     NO_TOUCH: nothing is drawn as a stroke to follow. Millimetres become pixels through each face's own scale.
     """
     faces, segments = len(geometry), geometry.index.num_segments
@@ -444,8 +446,8 @@ def segment_status(geometry: FaceGeometry, safety: SafetyMap) -> np.ndarray:
     )  # (F, S, G)
     scale = geometry.px_per_mm[:, None, None]
     guarded = safety.guarded
-    margin = safety.margins_mm[guarded][None, None, :] * scale
-    reach = safety.caution_reach_mm[guarded][None, None, :] * scale
+    margin = safety.margins_mm[guarded][None, None, :] * scale + EDGE_TOLERANCE_PX
+    reach = safety.caution_reach_mm[guarded][None, None, :] * scale + EDGE_TOLERANCE_PX
     blocked = safety.area_status[guarded] == NO_TOUCH  # (G,)
     within_margin = distance <= margin
     no_touch = (within_margin & blocked).any(axis=2)
