@@ -45,7 +45,7 @@ from vision.io import ImageError, read_image
 from vision.landmarker import FaceDetector
 from zones.catalogue import Catalogue, CatalogueError, Line
 from zones.plan import Plan, PlanError, Treatment, plan_from_json
-from zones.safety import CAUTION, NO_TOUCH, evaluate, format_moment
+from zones.safety import CAUTION, NO_TOUCH, evaluate, format_moment, sources_text
 
 LOG = logging.getLogger("facezones.app")
 ROOT = Path(__file__).resolve().parent
@@ -274,7 +274,8 @@ def before_you_start(catalogue: Catalogue) -> None:
         methods = {m.id: m.label for m in catalogue.methods}
         st.dataframe(
             pd.DataFrame([{"product": products[r.product], "method": methods[r.method], "wait": r.wait.text,
-                           "areas": ", ".join(r.areas) or "all", "note": r.note, "source": r.source}
+                           "areas": ", ".join(r.areas) or "all", "note": r.note,
+                           "source": sources_text(catalogue.evidence(r.sources))}
                           for r in catalogue.rules]),
             hide_index=True, width="stretch",
         )

@@ -214,7 +214,7 @@ def test_a_reported_warning_sign_withholds_guidance(zone_sample_faces) -> None:
     geometry = face_geometry(zone_sample_faces["astronaut"][1], INDEX)
     assert (segment_status(geometry, safety) == SAFE).all()
     assert paused.withheld and not (segment_status(geometry, paused) == SAFE).any()
-    assert paused.guidance.as_json()["reasons"] == [urgent.title]
+    assert paused.guidance.as_json()["guidance_reasons"] == [urgent.title]
 
 
 # ---------------------------------------------------------------------------------------------------------

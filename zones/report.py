@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -9,6 +10,9 @@ import numpy as np
 from zones.catalogue import Catalogue
 from zones.geometry import FaceGeometry
 from zones.safety import STATUS_NAMES, SafetyMap, format_moment
+
+SCHEMA_VERSION = 1
+SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "analysis.schema.json"
 
 
 def _points(array: np.ndarray) -> list[list[float]]:
@@ -21,7 +25,8 @@ def face_report(
     """``{"zones": [...], "strokes": [...]}`` for face ``face_index``.
 
     zones: id, label, kind, side (the subject's own), status, safe_from (ISO or null), reason,
-    polygon [[x, y], ...].
+    polygon [[x, y], ...], verdict (who decided, the rule, its default, the range its sources span and the
+    sources: ``Verdict.as_json``).
     strokes: id, label, step, points [[x, y], ...] in drawing order, segment_status (one name per
     consecutive pair of points). ``statuses`` is ``segment_status(geometry, safety)``, shape (F, S).
     """
@@ -41,6 +46,7 @@ def face_report(
             "safe_from": format_moment(safety.verdicts[a].safe_from),
             "reason": safety.verdicts[a].reason,
             "polygon": _points(polygon),
+            "verdict": safety.verdicts[a].as_json(),
         }
         for a, (area, polygon) in enumerate(zip(catalogue.areas, geometry.polygons(face_index), strict=True))
     ]
@@ -58,3 +64,9 @@ def face_report(
         )
     ]
     return {"zones": zones, "strokes": strokes}
+
+
+def guidance_report(safety: SafetyMap) -> dict[str, Any]:
+    """The analysis JSON's top-level ``guidance`` ("given" or "withheld"), its reasons, actions and the
+    screening state (questions answered yes, questions not answered)."""
+    return safety.guidance.as_json()

@@ -95,12 +95,12 @@ class Guidance:
         return "withheld" if self.withheld else "given"
 
     def as_json(self) -> dict[str, Any]:
+        """The analysis JSON's top-level guidance fields."""
         return {
             "guidance": self.status,
-            "reasons": list(self.reasons),
-            "actions": list(self.actions),
-            "answered_yes": list(self.answered_yes),
-            "unanswered": list(self.unanswered),
+            "guidance_reasons": list(self.reasons),
+            "guidance_actions": list(self.actions),
+            "screening": {"answered_yes": list(self.answered_yes), "unanswered": list(self.unanswered)},
         }
 
 
