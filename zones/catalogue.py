@@ -530,7 +530,9 @@ def _format_errors(path: str, raw: Any, error: ValidationError) -> str:
         if len(loc) == 1:
             lines.append(f"{path}: {entry}: {message}")
         else:
-            lines.append(f"{path}: {entry}: {field_path or 'entry'}: {message}")
+            named = re.match(r"^[a-z_]+: ", message) is not None  # an entry-level check that names its field
+            lines.append(f"{path}: {entry}: {message}" if not field_path and named else
+                         f"{path}: {entry}: {field_path or 'entry'}: {message}")  # fmt: skip
     return "\n".join(lines)
 
 
