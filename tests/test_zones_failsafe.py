@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from zones.catalogue import DEFAULT_CATALOGUE, Span, load_catalogue
+from zones.evidence import evidence_rows, footnotes
 from zones.geometry import GeometryIndex, face_geometry
 from zones.plan import Plan, Treatment, parse_treatment
 from zones.safety import CAUTION, NO_TOUCH, SAFE, distances_to_polygons, evaluate, segment_status, withhold
@@ -313,3 +314,43 @@ def test_the_injectors_wait_overrides_the_catalogue_for_that_area(zone_sample_fa
     )
     verdict = evaluate(Plan((hours,), "hands", datetime(2026, 11, 22, 11, 0)), CATALOGUE).verdict("forehead")
     assert verdict.status == NO_TOUCH, "12 h from a date without a time count from the end of that day"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the sources view and the chart's footnotes
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_evidence_rows_and_footnotes_cover_every_treated_area() -> None:
+    plan = Plan(
+        (
+            parse_treatment("lips,nasolabial_left=ha_filler@2026-11-20"),
+            Treatment(
+                ("forehead",),
+                "botox",
+                datetime(2026, 11, 19),
+                injector_waits={"forehead": Span.model_validate("5d")},
+            ),
+        ),
+        "hands",
+        TODAY,
+    )
+    safety = evaluate(plan, CATALOGUE)
+    rows = {row.area_id: row for row in evidence_rows(safety, CATALOGUE)}
+    assert set(rows) == {"lips", "nasolabial_left", "forehead"}
+    assert rows["lips"].rule == "ha_filler/hands on lips" and rows["lips"].range == "0 h to 14 days"
+    assert rows["nasolabial_left"].default_wait == "14 days" and rows["nasolabial_left"].sources
+    assert (
+        rows["forehead"].decided_by == "your injector's instruction"
+        and "injector" in rows["forehead"].explanation
+    )
+    notes = footnotes(safety, CATALOGUE)
+    assert notes.injector == ("forehead",)
+    assert len({e.source_id for e in notes.sources}) == len(notes.sources), "each source numbered once"
+    for area in ("lips", "nasolabial_left"):
+        cited = [notes.sources[n - 1].source_id for n in notes.marks[area]]
+        assert cited == list(dict.fromkeys(e.source_id for e in rows[area].sources))
+    lines = notes.lines()
+    assert lines[0].startswith("[1] ") and all(
+        e.address in line for e, line in zip(notes.sources, lines, strict=True) if e.address
+    )
