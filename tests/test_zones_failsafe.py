@@ -14,7 +14,16 @@ from zones.catalogue import DEFAULT_CATALOGUE, Span, load_catalogue
 from zones.evidence import evidence_rows, footnotes
 from zones.geometry import GeometryIndex, face_geometry
 from zones.plan import Plan, Treatment, parse_treatment
-from zones.safety import CAUTION, NO_TOUCH, SAFE, distances_to_polygons, evaluate, segment_status, withhold
+from zones.safety import (
+    CAUTION,
+    NO_TOUCH,
+    SAFE,
+    distances_to_polygons,
+    evaluate,
+    gated,
+    segment_status,
+    withhold,
+)
 
 TODAY = date(2026, 11, 22)
 FACES = ("astronaut", "grace_hopper", "hand_on_face")
@@ -216,6 +225,22 @@ def test_a_reported_warning_sign_withholds_guidance(zone_sample_faces) -> None:
     assert (segment_status(geometry, safety) == SAFE).all()
     assert paused.withheld and not (segment_status(geometry, paused) == SAFE).any()
     assert paused.guidance.as_json()["guidance_reasons"] == [urgent.title]
+
+
+def test_the_front_end_gate_waits_for_answers_and_pauses_on_a_warning_sign(zone_sample_faces) -> None:
+    geometry = face_geometry(zone_sample_faces["astronaut"][1], INDEX)
+    unanswered = evaluate(Plan(today=TODAY), CATALOGUE)
+    assert not gated(unanswered, CATALOGUE).withheld, "the CLI reports unanswered questions, the app asks"
+    waiting = gated(unanswered, CATALOGUE, require_answers=True)
+    assert waiting.withheld and "not all answered" in waiting.guidance.reasons[0]
+    assert not (segment_status(geometry, waiting) == SAFE).any()
+    answered = evaluate(Plan(today=TODAY, screening=dict.fromkeys(CATALOGUE.question_ids, False)), CATALOGUE)
+    assert not gated(answered, CATALOGUE, require_answers=True).withheld
+    paused = gated(answered, CATALOGUE, require_answers=True, warning_sign="urgent")
+    assert paused.withheld and paused.guidance.actions == (CATALOGUE.stop_signs[0].action,)
+    assert not (segment_status(geometry, paused) == SAFE).any()
+    with pytest.raises(ValueError, match="unknown warning sign 'rash'"):
+        gated(answered, CATALOGUE, warning_sign="rash")
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -350,6 +350,28 @@ def _edge_tables(index: GeometryIndex, areas: np.ndarray) -> tuple[np.ndarray, n
     return edge_start, edge_end, np.cumsum([0] + [len(s) for s in starts]).astype(np.intp)
 
 
+UNANSWERED_REASON = "The screening questions are not all answered yet."
+UNANSWERED_ACTION = "Answer each question before any guidance is shown."
+
+
+def gated(
+    safety: SafetyMap, catalogue: Catalogue, *, require_answers: bool = False, warning_sign: str | None = None
+) -> SafetyMap:
+    """The map as a front end shows it: withheld while questions are unanswered (``require_answers``, the
+    app asks them before any guidance) and while a warning sign (a ``stop_signs`` tier id) is reported."""
+    if require_answers and safety.guidance.unanswered and not safety.withheld:
+        safety = withhold(safety, UNANSWERED_REASON, UNANSWERED_ACTION)
+    if warning_sign is not None:
+        tier = next((t for t in catalogue.stop_signs if t.id == warning_sign), None)
+        if tier is None:
+            raise ValueError(
+                f"unknown warning sign {warning_sign!r}; the catalogue has "
+                f"{', '.join(t.id for t in catalogue.stop_signs)}"
+            )
+        safety = withhold(safety, f"Warning sign reported: {tier.title}.", tier.action)
+    return safety
+
+
 def withhold(safety: SafetyMap, reason: str, action: str) -> SafetyMap:
     """The same map with guidance withheld for ``reason`` (e.g. a warning sign reported): no segment safe."""
     guidance = safety.guidance
