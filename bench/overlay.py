@@ -3,9 +3,10 @@
 A real face (samples/grace_hopper.jpg) is letterboxed into a 1280x720 frame and detected once with the real
 FaceLandmarker. Then, in one run and alternating per round:
 - overlay: ``FaceZonesAnnotator.annotate`` with a mixed plan (no-touch, caution and safe areas): all areas,
-  all massage lines with arrowheads, labels and the legend (the issue's list). Each round builds a fresh
-  ``SceneData`` (nothing per-frame is reused) from the face moved by a few pixels, as a live face moves,
-  after copying a fresh frame into the canvas (cold caches, as with a new camera frame). The same overlay
+  all massage lines with arrowheads, labels and the legend (the issue's list). Each round takes a fresh
+  copy of a record the pipeline made (``Pipeline.analyse``; nothing per-frame is reused) of the face moved
+  by a few pixels, as a live face moves, after copying a fresh frame into the canvas (cold caches, as with
+  a new camera frame). The same overlay
   with the animated guide and the HUD on top is timed too and reported on the first line.
 - baseline: ``mediapipe.tasks.python.vision.drawing_utils.draw_landmarks`` with the face tesselation and
   the contours and MediaPipe's default face-mesh styles, as in MediaPipe's face landmarker example.
@@ -33,10 +34,10 @@ from mediapipe.tasks.python.vision import FaceLandmarksConnections, drawing_styl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from overlays.compose import FaceZonesAnnotator
+from overlays.compose import FaceZonesAnnotator, OverlayOptions
 from overlays.scene import SceneData
+from pipeline import Pipeline, Settings
 from vision.landmarker import FaceDetector
-from zones.catalogue import load_catalogue
 from zones.plan import Plan, parse_treatment
 
 FRAME_W, FRAME_H = 1280, 720
@@ -89,8 +90,9 @@ LAYERS = ("zones", "strokes", "labels", "legend")
 
 def layer_costs(frame: np.ndarray, scenes: list[SceneData], rounds: int) -> tuple[float, dict[str, float]]:
     """Median ms of the full overlay and what each layer adds to it (full minus the overlay without it)."""
-    variants = {"full": FaceZonesAnnotator(guide=False, hud=False)}
-    variants |= {layer: FaceZonesAnnotator(guide=False, hud=False, **{layer: False}) for layer in LAYERS}
+    options = {"full": OverlayOptions(guide=False, hud=False)}
+    options |= {layer: OverlayOptions(guide=False, hud=False, **{layer: False}) for layer in LAYERS}
+    variants = {name: FaceZonesAnnotator(option) for name, option in options.items()}
     times: dict[str, list[float]] = {name: [] for name in variants}
     canvas = frame.copy()
     for round_ in range(rounds + 10):
@@ -118,10 +120,10 @@ def main(argv: list[str] | None = None) -> int:
         faces = detector.detect(frame, color="bgr").select([0])
     if len(faces) == 0:
         raise SystemExit("no face found in the benchmark frame")
-    catalogue = load_catalogue()
+    pipeline = Pipeline(Settings(plan=MIXED_PLAN))
     normalised = faces.landmarks[0] / np.array([FRAME_W, FRAME_H, FRAME_W], np.float32)
     mp_landmarks = [NormalizedLandmark(x=float(x), y=float(y), z=float(z)) for x, y, z in normalised]
-    annotator = FaceZonesAnnotator(guide=False, hud=False)
+    annotator = FaceZonesAnnotator(OverlayOptions(guide=False, hud=False))
     live = FaceZonesAnnotator()
 
     # Scenes for a face moving by a few pixels, built outside the timed region (zones' own work).
@@ -129,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     moved = [
         replace(faces, landmarks=faces.landmarks + s, boxes=faces.boxes + np.r_[s[:2], s[:2]]) for s in shifts
     ]
-    scenes = [SceneData.build(f, catalogue, MIXED_PLAN, fps=30.0) for f in moved]
+    scenes = [pipeline.analyse(f, fps=30.0) for f in moved]
     if args.layers:
         full_ms, costs = layer_costs(frame, scenes, args.rounds)
         for layer, cost in costs.items():
@@ -162,11 +164,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.save:
         np.copyto(canvas, frame)
-        first = scenes[0]
-        still = SceneData(
-            first.geometry, first.safety, first.segment_status, first.faces, timestamp_s=2.0, fps=30.0
-        )
-        live.annotate(canvas, still)
+        live.annotate(canvas, replace(scenes[0], timestamp_s=2.0))
         cv2.imwrite(str(args.save), canvas)
     overlay_ms = statistics.median(overlay_s) * 1000
     baseline_ms = statistics.median(baseline_s) * 1000
