@@ -159,7 +159,7 @@ class LabelAnnotator:
         geometry = data.geometry
         points = np.concatenate([geometry.line_points[face], geometry.area_points[face]])
         spots = {} if data.memory is None else data.memory.slots.setdefault(MEMORY_SLOT, {})
-        key = (face, id(labels))
+        key = (face, id(labels))  # the entry holds the set itself: its id cannot be reused while kept
         last = spots.get(key)
         previous = last[1] if last is not None and last[0] is labels else None
         corners, choices = place_labels(
