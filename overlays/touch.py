@@ -123,7 +123,6 @@ class TouchAnnotator:
                 cv2.polylines(scene, list(dots), False, color, size, cv2.LINE_AA, SUBPIXEL_SHIFT)
 
 
-
 class TouchBannerAnnotator:
     """A banner across the top naming the touched no-touch areas (red), or saying the face is hidden (amber).
 
