@@ -18,7 +18,7 @@ from overlays.areas import ZoneAnnotator
 from overlays.guide import GuideAnnotator
 from overlays.hud import HudAnnotator
 from overlays.labels import LabelAnnotator
-from overlays.layout import ScreenLayer, arrange, paste_all
+from overlays.layout import Placed, ScreenLayer, arrange, paste_all
 from overlays.legend import LegendAnnotator
 from overlays.mesh import MeshAnnotator
 from overlays.scene import Annotator, SceneData
@@ -91,9 +91,13 @@ class FaceZonesAnnotator:
         ranked = sorted((layer.claims, layer.name) for layer in chosen if layer.claims is not None)
         self._screen = {name: cast(ScreenLayer, self.layers[name]) for _, name in ranked}
 
+    def place(self, data: SceneData) -> dict[str, list[Placed]]:
+        """Where each enabled screen layer's sprites go on this frame, by layer name."""
+        return dict(zip(self._screen, arrange(list(self._screen.values()), data), strict=True))
+
     def annotate(self, scene: np.ndarray, data: SceneData) -> np.ndarray:
         """Draw every enabled layer on ``scene`` (BGR uint8, in place) and return it."""
-        placed = dict(zip(self._screen, arrange(list(self._screen.values()), data), strict=True))
+        placed = self.place(data)
         for name, layer in self.layers.items():
             if name in placed:
                 paste_all(scene, placed[name])

@@ -26,6 +26,7 @@ from pipeline import Settings, pipeline_for
 from vision.faces import FaceQuality, Faces
 from zones.plan import Plan, parse_treatment
 from zones.safety import NO_TOUCH, SAFE
+from zones.touch import TouchGuard, TouchHits
 
 TODAY = date(2026, 11, 22)
 
@@ -339,3 +340,28 @@ def test_several_faces_are_each_annotated(zone_sample_faces) -> None:
     right = np.roll(left, raw.shape[1], axis=1)
     assert redness(drawn, left) > redness(canvas, left) + 25
     assert redness(drawn, right) > redness(canvas, right) + 25
+
+
+def overlaps(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``(N, 4)``, ``(M, 4)`` boxes x0 y0 x1 y1 -> ``(N, M) bool`` whether they overlap."""
+    a, b = a[:, None], b[None]
+    return (a[..., 0] < b[..., 2]) & (b[..., 0] < a[..., 2]) & (a[..., 1] < b[..., 3]) & (
+        b[..., 1] < a[..., 3]
+    )
+
+
+def test_screen_layers_never_cover_each_other(zone_sample_faces) -> None:
+    """Legend, HUD, touch banner and labels share the screen: no box of one overlaps a box of another."""
+    _, data = scene_for(zone_sample_faces, MIXED_PLAN, name="astronaut", fps=30.0)
+    areas = len(data.geometry.area_ids)
+    hidden = TouchGuard(data.geometry.area_ids).update(TouchHits.none(areas), 0, face_state="hidden")
+    data = replace(data, touch=hidden)  # the amber "face hidden" banner across the top
+    annotator = FaceZonesAnnotator(OverlayOptions(large_labels=True))
+    placed = annotator.place(data)
+    assert all(placed[name] for name in ("legend", "hud", "touch_banner", "labels"))
+    owner = np.array([name for name, items in placed.items() for _ in items])
+    boxes = np.array([item.box for items in placed.values() for item in items])
+    assert not (overlaps(boxes, boxes) & (owner[:, None] != owner[None, :])).any()
+    # Left to themselves the large labels would run under a panel: the shared layout moved them.
+    alone = np.array([item.box for item in LabelAnnotator(large=True).place(data, NOTHING_TAKEN)])
+    assert overlaps(alone, boxes[owner != "labels"]).any()
