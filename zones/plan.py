@@ -240,9 +240,11 @@ def build_plan(
     method: str | None = None,
     today: str | date | datetime | None = None,
     plan_path: str | os.PathLike[str] | None = None,
+    margin_mm: float | None = None,
     catalogue: Catalogue | None = None,
 ) -> Plan:
-    """The plan the CLI flags describe: ``--plan`` file first, ``--treat`` items added, ``--method`` wins.
+    """The plan the CLI flags describe: ``--plan`` file first, ``--treat`` items added, ``--method`` and
+    ``--margin`` (``margin_mm``) win over the file's.
 
     ``today`` is text (``YYYY-MM-DD[THH:MM]`` or ``now``), a date/datetime, or None for now. With
     ``catalogue`` every id is checked. Raises ``PlanError`` with a message fit for the command line.
@@ -250,7 +252,8 @@ def build_plan(
     moment = parse_today(today) if today is None or isinstance(today, str) else today
     base = load_plan(plan_path, today=moment) if plan_path is not None else Plan(today=moment)
     added = tuple(parse_treatment(text) for text in treatments)
-    plan = Plan(base.treatments + added, method or base.method, moment, base.margin_mm, base.caution_mm)
+    margin = base.margin_mm if margin_mm is None else margin_mm
+    plan = Plan(base.treatments + added, method or base.method, moment, margin, base.caution_mm)
     if catalogue is not None:
         plan.check(catalogue)
     return plan
