@@ -15,8 +15,6 @@ import time
 from collections import deque
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, field
-from datetime import datetime
-from datetime import time as dt_time
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -27,6 +25,7 @@ from overlays.video import annotate_video
 from pipeline import FrameResult, Settings, StreamProcessor, pipeline_for
 from vision.landmarker import LandmarkerOptions
 from zones.safety import NO_TOUCH
+from zones.wording import format_day
 
 T = TypeVar("T")
 S = TypeVar("S")
@@ -271,17 +270,10 @@ def no_touch_summary(settings: Settings) -> tuple[str, ...]:
     pipeline = pipeline_for(settings)
     labels = {area.id: area.label for area in pipeline.catalogue.areas}
     return tuple(
-        f"{labels[v.area_id]} until {friendly_moment(v.safe_from)}"
+        f"{labels[v.area_id]} until {format_day(v.safe_from)}"
         for v in pipeline.safety.verdicts
         if v.status == NO_TOUCH
     )
-
-
-def friendly_moment(moment: datetime | None) -> str:
-    """``Sun 15 Mar`` for a day-counted moment (midnight), ``Sun 15 Mar 15:30`` otherwise."""
-    if moment is None:
-        return ""
-    return f"{moment:%a %d %b}" if moment.time() == dt_time() else f"{moment:%a %d %b %H:%M}"
 
 
 def frame_report(result: FrameResult, settings: Settings) -> FrameReport:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import copy
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 import yaml
 
 from zones.catalogue import DEFAULT_CATALOGUE, CatalogueError, load_catalogue, parse_catalogue
+from zones.plan import demo_plan
 
 REQUIRED_AREAS = {
     "forehead", "glabella", "crows_feet_left", "crows_feet_right", "temple_left", "temple_right",
@@ -54,6 +55,9 @@ def test_session_order_and_drainage() -> None:
     lower = {steps["jaw"], steps["upper_lip"], steps["mid_cheek"]}
     upper = {steps["upper_cheek"], steps["under_eye"], steps["brow"], steps["forehead"]}
     assert set(phases[1]) == lower and set(phases[2]) == upper
+    walk = catalogue.session_lines()
+    assert walk[0] == ("Open the neck", next(line for line in catalogue.lines if line.step == steps["neck"]))
+    assert [line.step for _, line in walk] == [s for phase in phases for s in phase for _ in range(2)]
     drains = {line.id.rsplit("_", 1)[0]: line.drains_to for line in catalogue.lines}
     assert drains["jaw"] == drains["upper_lip"] == "submandibular"
     assert drains["forehead"] == drains["brow"] == drains["upper_cheek"] == "preauricular"
@@ -114,6 +118,9 @@ def _rule_index(raw: dict, product: str, method: str) -> int:
         ),
         (lambda d: d["rules"][0].update(caution_mm=5), "caution_mm must be >= margin_mm"),
         (lambda d: d["areas"][0].update(kind="laser"), "areas[0] (forehead): kind: Input should be 'filler'"),
+        (lambda d: d["demo"][0].update(areas=["lip"]), "catalogue.yaml: demo[0]: areas: unknown area 'lip'"),
+        (lambda d: d["demo"][1].update(time="25:00"), "demo[1] (botox/?): time: String should match"),
+        (lambda d: d["defaults"].update(product="juvederm"), "defaults: product: unknown product 'juvederm'"),
     ],
 )
 def test_errors_name_file_entry_and_field(raw, edit, expected) -> None:
@@ -194,3 +201,26 @@ def test_missing_and_oversized_files(tmp_path) -> None:
     big.write_bytes(b"#" * 3_000_000)
     with pytest.raises(CatalogueError, match="too large"):
         load_catalogue(Path(big))
+
+
+def test_time_of_day_matters_where_a_wait_counts_hours(raw) -> None:
+    catalogue = load_catalogue()
+    assert [p for p in catalogue.product_ids() if catalogue.time_matters(p)] == ["botox"]  # PLLA: prescribed
+    days = _broken(raw, lambda d: [r.update(wait="2d") for r in d["rules"] if r["product"] == "botox"])
+    hours = _broken(raw, lambda d: d["rules"][_rule_index(d, "ha_filler", "tools")].update(wait="36h"))
+    assert not parse_catalogue(days).time_matters("botox")
+    assert parse_catalogue(hours).time_matters("ha_filler")
+
+
+def test_the_catalogue_names_its_demo_plan_and_defaults(raw) -> None:
+    now = datetime(2026, 12, 2, 9, 0)
+    plan = demo_plan(load_catalogue(), now)
+    assert [t.to_text() for t in plan.treatments] == [
+        "lips,nasolabial_left,nasolabial_right=ha_filler@2026-11-28",
+        "forehead,glabella=botox@2026-12-01T15:30",
+    ]
+    assert (plan.method, plan.margin_mm) == ("hands", 10)
+    other = _broken(raw, lambda d: (d.pop("demo"), d["defaults"].pop("product"), d["defaults"].pop("method")))
+    catalogue = parse_catalogue(other)
+    assert demo_plan(catalogue, now).treatments == ()
+    assert (catalogue.default_product, catalogue.default_method) == ("ha_filler", "hands")  # the first listed

@@ -193,6 +193,18 @@ def test_timeline_gives_every_method(catalogue) -> None:
     assert all(e.area_id == "nasolabial_left" and e.status_today == NO_TOUCH for e in entries)
 
 
+def test_timeline_gives_each_area_its_strictest_verdict(catalogue) -> None:
+    """Two treatments on one area: one entry per method, dated from the later one, as ``evaluate`` says."""
+    treated = ("lips=ha_filler@2026-11-01", "lips,chin=ha_filler@2026-11-15")
+    plan = Plan(tuple(map(parse_treatment, treated)), "hands", TODAY)
+    entries = timeline(plan, catalogue)
+    assert [(e.area_id, e.method) for e in entries[:2]] == [("lips", "hands"), ("chin", "hands")]
+    lips = next(e for e in entries if (e.area_id, e.method) == ("lips", "hands"))
+    assert lips.treated_at == datetime(2026, 11, 15)
+    assert lips.safe_from == evaluate(plan, catalogue).verdict("lips").safe_from == datetime(2026, 11, 29)
+    assert len(entries) == 2 * len(catalogue.methods)
+
+
 def test_unknown_ids_are_refused_clearly(catalogue) -> None:
     with pytest.raises(PlanError, match=r"unknown area 'nasolabial'.*known areas: forehead"):
         evaluate(Plan((parse_treatment("nasolabial=ha_filler@2026-11-20"),), "hands", TODAY), catalogue)

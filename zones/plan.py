@@ -16,7 +16,7 @@ import re
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -257,6 +257,23 @@ def build_plan(
     if catalogue is not None:
         plan.check(catalogue)
     return plan
+
+
+def demo_plan(catalogue: Catalogue, now: datetime) -> Plan:
+    """The catalogue's demonstration plan, dated back from ``now``, with the catalogue's default method."""
+    treatments = tuple(
+        Treatment(
+            item.areas,
+            item.product,
+            datetime.combine(
+                now.date() - timedelta(days=item.days_ago),
+                time.fromisoformat(item.time) if item.time else time(),
+            ),
+            has_time=item.time is not None,
+        )
+        for item in catalogue.demo
+    )
+    return Plan(treatments, catalogue.default_method, now, margin_mm=catalogue.defaults.margin_mm)
 
 
 def save_plan(plan: Plan, path: str | os.PathLike[str], *, include_today: bool = False) -> Path:
