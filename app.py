@@ -36,13 +36,13 @@ from live import (
     release_stream_context,
     replay_clip,
 )
-from overlays.video import VideoError
 from pipeline import OverlayOptions, Settings, catalogue_for, pipeline_for
 from vision.assets import SAMPLE_CLIP, AssetError, ensure
 from vision.faces import Faces
 from vision.hands import HandDetector, Hands
 from vision.io import ImageError, read_image
 from vision.landmarker import FaceDetector
+from vision.video import VideoError
 from zones.catalogue import Catalogue, CatalogueError
 from zones.plan import Plan, PlanError, Treatment, demo_plan, plan_from_json
 from zones.report import attention_rows

@@ -19,12 +19,12 @@ from typing import Any
 import cv2
 
 from overlays.chart import render_chart, save_chart
-from overlays.video import annotate_video, terminal_progress
 from pipeline import OverlayOptions, Pipeline, Settings, StreamProcessor, catalogue_for
 from vision.assets import AssetError
 from vision.hands import HandDetector
 from vision.io import ImageError, read_image
 from vision.landmarker import FaceDetector, LandmarkerOptions
+from vision.video import annotate_video, terminal_progress
 from zones.catalogue import CatalogueError
 from zones.plan import Plan, PlanError, build_plan
 

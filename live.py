@@ -21,9 +21,10 @@ from typing import Any, Generic, TypeVar
 import av
 import numpy as np
 
-from overlays.video import annotate_video
 from pipeline import FrameResult, Settings, StreamProcessor, pipeline_for
 from vision.landmarker import LandmarkerOptions
+from vision.tasks import StrictClock
+from vision.video import annotate_video
 from zones.safety import NO_TOUCH
 from zones.wording import format_day
 
@@ -160,7 +161,7 @@ class LiveCallback(Generic[S]):
         self._streams = 0
         self._ended = True
         self._last_time = -np.inf
-        self._last_timestamp_ms = -1
+        self._stamps = StrictClock()
 
     def end_stream(self) -> None:
         """The stream has ended (``on_video_ended``): close its frame function; the next frame starts anew."""
@@ -196,8 +197,7 @@ class LiveCallback(Generic[S]):
             self._start_stream()
         self._last_time = start
         # MediaPipe's VIDEO mode needs strictly increasing time stamps, whatever the frames' own pts say.
-        timestamp_ms = max(int(start * 1000.0), self._last_timestamp_ms + 1)
-        self._last_timestamp_ms = timestamp_ms
+        timestamp_ms = self._stamps.stamp(start * 1000.0)
         report = FrameReport()
         try:
             image = frame.to_ndarray(format="bgr24")

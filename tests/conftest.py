@@ -7,10 +7,10 @@ Sections: sample files and images; vision (detector, detected faces, clip frames
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 
@@ -18,6 +18,7 @@ from vision.assets import HAND_ON_FACE, SAMPLE_CLIP, ensure
 from vision.faces import Faces
 from vision.io import read_image
 from vision.landmarker import FaceDetector, FaceTracker
+from vision.video import open_video
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
@@ -69,16 +70,12 @@ def sample_faces(detector: FaceDetector, sample_images: dict[str, np.ndarray]) -
 @pytest.fixture(scope="session")
 def clip_frames() -> tuple[tuple[np.ndarray, ...], tuple[int, ...]]:
     """The first ``CLIP_FRAMES`` frames of the sample clip (BGR, read-only) and their time stamps in ms."""
-    capture = cv2.VideoCapture(str(ensure(SAMPLE_CLIP)))
-    fps = capture.get(cv2.CAP_PROP_FPS) or 24.0
     frames = []
-    while len(frames) < CLIP_FRAMES:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        frame.flags.writeable = False
-        frames.append(frame)
-    capture.release()
+    with open_video(ensure(SAMPLE_CLIP)) as video:
+        fps = float(video.rate)
+        for frame, _ in itertools.islice(video.frames, CLIP_FRAMES):
+            frame.flags.writeable = False
+            frames.append(frame)
     assert len(frames) == CLIP_FRAMES, f"the sample clip gave only {len(frames)} frames"
     stamps = tuple(round(index * 1000.0 / fps) for index in range(len(frames)))
     return tuple(frames), stamps

@@ -27,9 +27,9 @@ from live import (
     release_stream_context,
     replay_clip,
 )
-from overlays.video import VideoError
 from pipeline import Settings
 from vision.assets import HAND_ON_FACE, SAMPLE_CLIP, ensure
+from vision.video import VideoError
 from zones.plan import Plan, Treatment
 from zones.wording import format_day
 

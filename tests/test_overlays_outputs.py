@@ -26,8 +26,8 @@ from overlays.template import (
     parse_canonical_mesh,
     template_faces,
 )
-from overlays.video import VideoError, annotate_video, terminal_progress
 from vision.assets import FACE_LANDMARKER, SAMPLE_CLIP, ensure
+from vision.video import VideoError, annotate_video, terminal_progress
 from zones.catalogue import load_catalogue
 from zones.plan import Plan, parse_treatment
 
