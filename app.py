@@ -12,13 +12,13 @@ import os
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from datetime import time as clock_time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import altair as alt
 import cv2
@@ -81,6 +81,11 @@ def shared_detector() -> tuple[FaceDetector, threading.Lock]:
 def shared_hand_detector() -> tuple[HandDetector, threading.Lock]:
     """One IMAGE-mode hand detector for the touch guard on photos, shared like the face detector."""
     return HandDetector(), threading.Lock()
+
+
+def session_state() -> MutableMapping[str, Any]:
+    """This session's state as the plain mapping ``live.py`` works on (its keys here are all text)."""
+    return cast("MutableMapping[str, Any]", st.session_state)
 
 
 def catalogue_path() -> str | None:
@@ -152,8 +157,9 @@ def sidebar_plan(catalogue: Catalogue, now: datetime) -> tuple[list[Treatment], 
     for i in range(st.session_state["treatment_count"]):
         box = st.sidebar.container(border=True, key=f"treatment_{i}")
         areas = box.multiselect(f"Treated areas #{i + 1}", [a.id for a in catalogue.areas_by_kind()],
-                                format_func=labels.get, key=f"t{i}_areas", placeholder="Choose areas")
-        product = box.selectbox("Product", list(products), format_func=products.get, key=f"t{i}_product")
+                                format_func=labels.__getitem__, key=f"t{i}_areas", placeholder="Choose areas")
+        product = box.selectbox("Product", list(products), format_func=products.__getitem__,
+                                key=f"t{i}_product") or catalogue.default_product
         day = box.date_input("Date", key=f"t{i}_date", max_value=now.date(), format="YYYY-MM-DD")
         has_time = catalogue.time_matters(product)
         moment = datetime.combine(day, clock_time())
@@ -423,7 +429,7 @@ def live_mode(settings: Settings) -> None:
     callback.settings.set(settings)  # swapped whole; the frame thread picks it up on its next frame
     video, side = st.columns([3, 2])
     with video:
-        prepare_stream_context(st.session_state, STREAM_KEY)
+        prepare_stream_context(session_state(), STREAM_KEY)
         context = webrtc_streamer(
             key=STREAM_KEY,
             mode=WebRtcMode.SENDRECV,
@@ -493,21 +499,22 @@ def replay_mode(settings: Settings) -> None:
         progress = st.progress(0.0, text="Mapping the clip…")
         with tempfile.TemporaryDirectory() as workdir:
             if path is None:
+                assert data is not None  # an upload brings its bytes
                 path = Path(workdir) / name
                 path.write_bytes(data)
-            video, reports = replay_clip(
-                path, settings, max_seconds=REPLAY_SECONDS,
-                on_progress=lambda done, total: progress.progress(done / max(total or done, 1),
-                                                                  f"Frame {done} of {total or '?'}"),
-            )
+
+            def on_progress(done: int, total: int | None) -> None:
+                progress.progress(done / max(total or done, 1), f"Frame {done} of {total or '?'}")
+
+            video, reports = replay_clip(path, settings, max_seconds=REPLAY_SECONDS, on_progress=on_progress)
         progress.empty()
         st.session_state["replay"] = {"key": key, "name": name, "video": video,
                                       "frames": len(reports), "faces": sum(r.faces > 0 for r in reports)}
     replay = st.session_state.get("replay")
     if replay is None or replay["key"] != key:
         return
-    video, notes = st.columns([3, 2])
-    video.video(replay["video"], format="video/mp4")
+    player, notes = st.columns([3, 2])
+    player.video(replay["video"], format="video/mp4")
     with notes:
         st.caption(f"{replay['frames']} frames mapped; a face in {replay['faces']} of them.")
         no_touch_list(settings)
@@ -621,7 +628,7 @@ def main() -> None:
 
     mode = st.segmented_control("Way in", MODES, key="mode", required=True)
     if mode != "Live camera" or plan is None:  # the streamer is not drawn in this run: its context is stale
-        release_stream_context(st.session_state, STREAM_KEY)
+        release_stream_context(session_state(), STREAM_KEY)
     if plan is None:
         return
     current_line = practitioner_panel(catalogue) if practitioner else None

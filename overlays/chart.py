@@ -129,7 +129,7 @@ def _draw_face(image: np.ndarray, scene: SceneData) -> None:
         cv2.fillPoly(image, [to_fixed(neck)], SKIN, cv2.LINE_AA, SUBPIXEL_SHIFT)
     cv2.fillPoly(image, [to_fixed(landmarks[FACE_OVAL])], SKIN, cv2.LINE_AA, SUBPIXEL_SHIFT)
     cv2.polylines(image, [to_fixed(landmarks[FACE_OVAL])], True, FEATURES, 2, cv2.LINE_AA, SUBPIXEL_SHIFT)
-    cv2.polylines(image, to_fixed(landmarks[FEATURE_EDGES]), False, FEATURES, 2, cv2.LINE_AA, SUBPIXEL_SHIFT)
+    cv2.polylines(image, to_fixed(landmarks[FEATURE_EDGES]), False, FEATURES, 2, cv2.LINE_AA, SUBPIXEL_SHIFT)  # type: ignore[call-overload]
 
 
 def _labels(image: np.ndarray, scene: SceneData, size_px: int) -> None:

@@ -95,7 +95,7 @@ class LabelAnnotator:
         self.steps = steps
         self.colors = {SAFE: text_color, CAUTION: caution_color, NO_TOUCH: no_touch_color}
         self.step_color = step_color
-        self._previous: dict[tuple[int, bytes], np.ndarray] = {}  # last frame's spots, per label set
+        self._previous: dict[tuple[int, int], np.ndarray] = {}  # last frame's spots, per label set
 
     def chosen_areas(self, safety: SafetyMap) -> np.ndarray:
         """Area indices to label, most important first (no-touch, then caution, then safe)."""

@@ -91,7 +91,7 @@ def open_video(
                     if max_seconds is not None:
                         return
                     raise VideoError(f"{source.name}: over {MAX_FRAMES} frames; trim the clip first.")
-                image = _fit_width(frame.to_ndarray(format="bgr24"), max_width)
+                image = _fit_width(np.asarray(frame.to_ndarray(format="bgr24"), np.uint8), max_width)
                 image = image[: image.shape[0] & ~1, : image.shape[1] & ~1]
                 stamp = (
                     round(float(frame.time) * 1000) if frame.time is not None else round(count * 1000 / rate)
@@ -108,7 +108,9 @@ def video_frames(path: str | Path, size: tuple[int, int] | None = None) -> Itera
     """BGR uint8 frames of a video file, decoded one at a time, resized to ``size`` (w, h) if given."""
     with open_video(path) as video:
         for frame, _ in video.frames:
-            yield frame if size is None else cv2.resize(frame, size, interpolation=cv2.INTER_LINEAR)
+            if size is not None:
+                frame = np.asarray(cv2.resize(frame, size, interpolation=cv2.INTER_LINEAR))
+            yield frame
 
 
 def annotate_video(
@@ -173,7 +175,7 @@ def _fit_width(image: Frame, max_width: int | None) -> Frame:
     if max_width is None or image.shape[1] <= max_width:
         return image
     height = round(image.shape[0] * max_width / image.shape[1])
-    return cv2.resize(image, (max_width, height), interpolation=cv2.INTER_AREA)
+    return np.asarray(cv2.resize(image, (max_width, height), interpolation=cv2.INTER_AREA), np.uint8)
 
 
 def terminal_progress(stream: TextIO = sys.stderr, width: int = 30) -> ProgressCallback:

@@ -377,7 +377,7 @@ def _entry_name(raw: Any, loc: Sequence[Any]) -> str:
 
 
 def _format_errors(path: str, raw: Any, error: ValidationError) -> str:
-    lines = []
+    lines: list[str] = []
     for item in error.errors():
         loc = item.get("loc", ())
         message = str(item.get("msg", "invalid")).removeprefix("Value error, ")
