@@ -2,7 +2,8 @@
 faces) is made once per session and shared. Shared arrays are read-only so no test can change another's
 input; copy before editing.
 
-Sections: sample files and images; vision (detector, detected faces, clip frames); zones.
+Sections: sample files and images; vision (detector, detected faces, clip frames); zones (the shipped
+catalogue, its raw document and geometry index; the sample faces).
 """
 
 from __future__ import annotations
@@ -13,12 +14,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
 from vision.assets import HAND_ON_FACE, SAMPLE_CLIP, ensure
 from vision.faces import Faces
 from vision.io import read_image
 from vision.landmarker import FaceDetector, FaceTracker
 from vision.video import open_video
+from zones.catalogue import DEFAULT_CATALOGUE, Catalogue, load_catalogue
+from zones.geometry import GeometryIndex
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
@@ -101,8 +105,27 @@ def clip_tracked_raw(clip_frames: tuple[tuple[np.ndarray, ...], tuple[int, ...]]
 
 
 # ----------------------------------------------------------------------------------------------------------
-# zones (issue 3): the real sample faces, detected once per session
+# zones: the shipped catalogue (frozen, so shared), its raw document (fresh per test: tests edit it), its
+# geometry index, and the real sample faces, detected once per session
 # ----------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def catalogue() -> Catalogue:
+    """The shipped catalogue, zones/catalogue.yaml, validated."""
+    return load_catalogue()
+
+
+@pytest.fixture
+def raw_catalogue() -> dict:
+    """The shipped catalogue as the parsed YAML document, before validation (a new one per test)."""
+    return yaml.safe_load(DEFAULT_CATALOGUE.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def index(catalogue: Catalogue) -> GeometryIndex:
+    """The shipped catalogue's geometry index."""
+    return GeometryIndex.from_catalogue(catalogue)
 
 
 @pytest.fixture(scope="session")

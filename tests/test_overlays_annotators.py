@@ -21,16 +21,10 @@ from overlays.scene import SceneData
 from overlays.strokes import StrokeAnnotator
 from overlays.style import NO_TOUCH_RED, SAFE_GREEN
 from vision.faces import FaceQuality
-from zones.catalogue import load_catalogue
 from zones.plan import Plan, parse_treatment
 from zones.safety import NO_TOUCH, SAFE
 
 TODAY = date(2026, 11, 22)
-
-
-@pytest.fixture(scope="module")
-def catalogue():
-    return load_catalogue()
 
 
 def plan_of(*treatments: str) -> Plan:

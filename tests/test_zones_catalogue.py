@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from zones.catalogue import DEFAULT_CATALOGUE, CatalogueError, load_catalogue, parse_catalogue
+from zones.catalogue import CatalogueError, load_catalogue, parse_catalogue
 from zones.plan import demo_plan
 
 REQUIRED_AREAS = {
@@ -19,11 +19,6 @@ REQUIRED_AREAS = {
     "jawline_right",
 }  # fmt: skip
 REQUIRED_LINES = ("neck", "jaw", "upper_lip", "mid_cheek", "upper_cheek", "under_eye", "brow", "forehead")
-
-
-@pytest.fixture(scope="module")
-def raw() -> dict:
-    return yaml.safe_load(DEFAULT_CATALOGUE.read_text())
 
 
 def test_shipped_catalogue_has_every_area_line_and_rule() -> None:
@@ -123,14 +118,14 @@ def _rule_index(raw: dict, product: str, method: str) -> int:
         (lambda d: d["defaults"].update(product="juvederm"), "defaults: product: unknown product 'juvederm'"),
     ],
 )
-def test_errors_name_file_entry_and_field(raw, edit, expected) -> None:
+def test_errors_name_file_entry_and_field(raw_catalogue, edit, expected) -> None:
     with pytest.raises(CatalogueError) as caught:
-        parse_catalogue(_broken(raw, edit), "zones/catalogue.yaml")
+        parse_catalogue(_broken(raw_catalogue, edit), "zones/catalogue.yaml")
     assert expected in str(caught.value)
 
 
-def test_an_edited_copy_loads_from_another_path(tmp_path, raw) -> None:
-    edited = _broken(raw, lambda d: d["rules"][0].update(wait="10d"))
+def test_an_edited_copy_loads_from_another_path(tmp_path, raw_catalogue) -> None:
+    edited = _broken(raw_catalogue, lambda d: d["rules"][0].update(wait="10d"))
     path = tmp_path / "mine.yaml"
     path.write_text(yaml.safe_dump(edited))
     catalogue = load_catalogue(path)
@@ -138,9 +133,10 @@ def test_an_edited_copy_loads_from_another_path(tmp_path, raw) -> None:
     assert catalogue.source_path.endswith("mine.yaml")
 
 
-def test_an_area_specific_rule_wins(raw) -> None:
-    lips_rule = dict(raw["rules"][0], areas=["lips"], wait="2d", source="domain notes: lips 1-2 days")
-    catalogue = parse_catalogue(_broken(raw, lambda d: d["rules"].append(lips_rule)))
+def test_an_area_specific_rule_wins(raw_catalogue) -> None:
+    lips_rule = {**raw_catalogue["rules"][0], "areas": ["lips"], "wait": "2d",
+                 "source": "domain notes: lips 1-2 days"}
+    catalogue = parse_catalogue(_broken(raw_catalogue, lambda d: d["rules"].append(lips_rule)))
     assert catalogue.rule_for("ha_filler", "hands", "lips").wait.delta == timedelta(days=2)
     assert catalogue.rule_for("ha_filler", "hands", "chin").wait.delta == timedelta(days=14)
 
@@ -203,16 +199,17 @@ def test_missing_and_oversized_files(tmp_path) -> None:
         load_catalogue(Path(big))
 
 
-def test_time_of_day_matters_where_a_wait_counts_hours(raw) -> None:
+def test_time_of_day_matters_where_a_wait_counts_hours(raw_catalogue) -> None:
     catalogue = load_catalogue()
     assert [p for p in catalogue.product_ids() if catalogue.time_matters(p)] == ["botox"]  # PLLA: prescribed
+    raw = raw_catalogue
     days = _broken(raw, lambda d: [r.update(wait="2d") for r in d["rules"] if r["product"] == "botox"])
     hours = _broken(raw, lambda d: d["rules"][_rule_index(d, "ha_filler", "tools")].update(wait="36h"))
     assert not parse_catalogue(days).time_matters("botox")
     assert parse_catalogue(hours).time_matters("ha_filler")
 
 
-def test_the_catalogue_names_its_demo_plan_and_defaults(raw) -> None:
+def test_the_catalogue_names_its_demo_plan_and_defaults(raw_catalogue) -> None:
     now = datetime(2026, 12, 2, 9, 0)
     plan = demo_plan(load_catalogue(), now)
     assert [t.to_text() for t in plan.treatments] == [
@@ -220,7 +217,8 @@ def test_the_catalogue_names_its_demo_plan_and_defaults(raw) -> None:
         "forehead,glabella=botox@2026-12-01T15:30",
     ]
     assert (plan.method, plan.margin_mm) == ("hands", 10)
-    other = _broken(raw, lambda d: (d.pop("demo"), d["defaults"].pop("product"), d["defaults"].pop("method")))
+    other = _broken(raw_catalogue, lambda d: [d.pop("demo"), d["defaults"].pop("product"),
+                                              d["defaults"].pop("method")])
     catalogue = parse_catalogue(other)
     assert demo_plan(catalogue, now).treatments == ()
     assert (catalogue.default_product, catalogue.default_method) == ("ha_filler", "hands")  # the first listed

@@ -8,9 +8,8 @@ from datetime import date, datetime, timedelta
 import cv2
 import numpy as np
 import pytest
-import yaml
 
-from zones.catalogue import DEFAULT_CATALOGUE, load_catalogue, parse_catalogue
+from zones.catalogue import parse_catalogue
 from zones.geometry import GeometryIndex, face_geometry
 from zones.plan import Plan, PlanError, Treatment, parse_treatment
 from zones.report import face_report
@@ -27,21 +26,6 @@ from zones.safety import (
 
 TODAY = date(2026, 11, 22)
 CHEEK_LINES = ("mid_cheek", "upper_cheek")
-
-
-@pytest.fixture(scope="module")
-def catalogue():
-    return load_catalogue()
-
-
-@pytest.fixture(scope="module")
-def raw_catalogue() -> dict:
-    return yaml.safe_load(DEFAULT_CATALOGUE.read_text())
-
-
-@pytest.fixture(scope="module")
-def index(catalogue):
-    return GeometryIndex.from_catalogue(catalogue)
 
 
 def line_statuses(index: GeometryIndex, statuses: np.ndarray, face: int = 0) -> dict[str, np.ndarray]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import numpy as np
+from numpy.typing import NDArray
 
 from zones.catalogue import Catalogue, Prescription, Rule
 from zones.geometry import FaceGeometry, GeometryIndex
@@ -220,8 +221,11 @@ def _evaluate(plan: Plan, catalogue: Catalogue) -> SafetyMap:
 
 
 def distances_to_polygons(
-    points: np.ndarray, starts: np.ndarray, ends: np.ndarray, edge_offsets: np.ndarray
-) -> np.ndarray:
+    points: NDArray[np.float32],
+    starts: NDArray[np.float32],
+    ends: NDArray[np.float32],
+    edge_offsets: NDArray[np.intp],
+) -> NDArray[np.float32]:
     """Distance from points to polygons, 0 inside: points (F, S, 2), edges (F, E, 2) -> (F, S, N) float32.
 
     Polygon n owns edges ``[edge_offsets[n], edge_offsets[n+1])`` (every polygon has at least one edge).
@@ -243,7 +247,7 @@ def distances_to_polygons(
     return np.where(inside, np.float32(0.0), per_polygon).astype(np.float32)
 
 
-def segment_status(geometry: FaceGeometry, safety: SafetyMap) -> np.ndarray:
+def segment_status(geometry: FaceGeometry, safety: SafetyMap) -> NDArray[np.uint8]:
     """Status of every stroke segment of every face: (F, S) uint8 of SAFE / CAUTION / NO_TOUCH.
 
     A segment is NO_TOUCH when its midpoint lies within the margin of a no-touch area (inside counts as 0 mm),
