@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -71,40 +72,58 @@ def _rule_index(raw: dict, product: str, method: str) -> int:
     return next(i for i, r in enumerate(raw["rules"]) if (r["product"], r["method"]) == (product, method))
 
 
+def _at(raw: dict, section: str, name: str) -> dict:
+    """The entry of ``section`` with id ``name`` (a rule: ``product/method``), wherever it stands."""
+    return raw[section][_position(raw, section, name)]
+
+
+def _position(raw: dict, section: str, name: str) -> int:
+    if section == "rules":
+        return _rule_index(raw, *name.split("/"))
+    return next(i for i, entry in enumerate(raw[section]) if entry["id"] == name)
+
+
+def _resolved(raw: dict, expected: str) -> str:
+    """``areas[lips]`` in an expected message -> ``areas[3]``: the table names entries, it does not count."""
+    return re.sub(
+        r"(rules|areas|lines)\[([a-z_/]+)\]", lambda m: f"{m[1]}[{_position(raw, m[1], m[2])}]", expected
+    )
+
+
 @pytest.mark.parametrize(
     ("edit", "expected"),
     [
         (
-            lambda d: d["rules"][_rule_index(d, "botox", "microcurrent")].update(wait="-48h"),
-            "zones/catalogue.yaml: rules[5] (botox/microcurrent): wait: must be >= 0",
+            lambda d: _at(d, "rules", "botox/microcurrent").update(wait="-48h"),
+            "zones/catalogue.yaml: rules[botox/microcurrent] (botox/microcurrent): wait: must be >= 0",
         ),
         (
             lambda d: d["rules"][0].update(areas=["lip"]),
             "zones/catalogue.yaml: rules[0] (ha_filler/hands): areas: unknown area 'lip'",
         ),
         (
-            lambda d: d["areas"][3]["outline"].__setitem__(2, 478),
-            "zones/catalogue.yaml: areas[3] (lips): outline[2]: must be a landmark index in 0..477, got 478",
+            lambda d: _at(d, "areas", "lips")["outline"].__setitem__(2, 478),
+            "areas[lips] (lips): outline[2]: must be a landmark index in 0..477, got 478",
         ),
         (
-            lambda d: d["areas"][3]["outline"].__setitem__(0, -1),
-            "zones/catalogue.yaml: areas[3] (lips): outline[0]: must be a landmark index in 0..477, got -1",
+            lambda d: _at(d, "areas", "lips")["outline"].__setitem__(0, -1),
+            "areas[lips] (lips): outline[0]: must be a landmark index in 0..477, got -1",
         ),
         (
-            lambda d: d["lines"][0].update(path=[132]),
-            "zones/catalogue.yaml: lines[0] (neck_right): path: Tuple should have at least 2 items",
+            lambda d: _at(d, "lines", "neck_right").update(path=[132]),
+            "zones/catalogue.yaml: lines[neck_right] (neck_right): path: Tuple should have at least 2 items",
         ),
         (
-            lambda d: d["lines"][2].update(drains_to="knee"),
-            "zones/catalogue.yaml: lines[2] (jaw_right): drains_to: unknown lymph-node group 'knee'",
+            lambda d: _at(d, "lines", "jaw_right").update(drains_to="knee"),
+            "zones/catalogue.yaml: lines[jaw_right] (jaw_right): drains_to: unknown lymph-node group 'knee'",
         ),
         (
-            lambda d: d["areas"][0].update(outline=[10, 338]),
-            "zones/catalogue.yaml: areas[0] (forehead): outline: Tuple should have at least 3 items",
+            lambda d: _at(d, "areas", "forehead").update(outline=[10, 338]),
+            "zones/catalogue.yaml: areas[forehead] (forehead): outline: Tuple should have at least 3 items",
         ),
         (
-            lambda d: d["areas"][1].update(outline=[9, 336, 285, 9]),
-            "zones/catalogue.yaml: areas[1] (glabella): outline: an outline visits each landmark once",
+            lambda d: _at(d, "areas", "glabella").update(outline=[9, 336, 285, 9]),
+            "zones/catalogue.yaml: areas[glabella] (glabella): outline: an outline visits each landmark once",
         ),
         (lambda d: d["areas"][1].update(id="forehead"), "zones/catalogue.yaml: areas: duplicate id forehead"),
         (
@@ -112,7 +131,7 @@ def _rule_index(raw: dict, product: str, method: str) -> int:
             "wait: must look like 14d or 24h, got 'two weeks'",
         ),
         (lambda d: d["rules"][0].update(caution_mm=5), "caution_mm must be >= margin_mm"),
-        (lambda d: d["areas"][0].update(kind="laser"), "areas[0] (forehead): kind: Input should be 'filler'"),
+        (lambda d: _at(d, "areas", "forehead").update(kind="laser"), "areas[forehead] (forehead): kind: Inp"),
         (lambda d: d["demo"][0].update(areas=["lip"]), "catalogue.yaml: demo[0]: areas: unknown area 'lip'"),
         (lambda d: d["demo"][1].update(time="25:00"), "demo[1] (botox/?): time: String should match"),
         (lambda d: d["defaults"].update(product="juvederm"), "defaults: product: unknown product 'juvederm'"),
@@ -121,7 +140,7 @@ def _rule_index(raw: dict, product: str, method: str) -> int:
 def test_errors_name_file_entry_and_field(raw_catalogue, edit, expected) -> None:
     with pytest.raises(CatalogueError) as caught:
         parse_catalogue(_broken(raw_catalogue, edit), "zones/catalogue.yaml")
-    assert expected in str(caught.value)
+    assert _resolved(raw_catalogue, expected) in str(caught.value)
 
 
 def test_an_edited_copy_loads_from_another_path(tmp_path, raw_catalogue) -> None:
