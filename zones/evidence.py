@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from zones.catalogue import Catalogue, Evidence
 from zones.safety import STATUS_NAMES, SafetyMap, Verdict
-from zones.safety import format_moment as format_day  # zones.wording.format_day once #10 lands
+from zones.wording import format_day
 
 DECIDERS = {
     "catalogue": "catalogue rule",

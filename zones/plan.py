@@ -20,7 +20,7 @@ import re
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -188,7 +188,9 @@ def with_injector_waits(
             raise PlanError(f"--injector-wait {area}={wait.code}: no treatment in the plan names {area!r}")
         latest = max(naming, key=lambda i: result[i].treated_at)
         treatment = result[latest]
-        result[latest] = replace(treatment, injector_waits={**dict(treatment.injector_waits), area: wait})
+        result[latest] = replace(
+            treatment, injector_waits=tuple({**dict(treatment.injector_waits), area: wait}.items())
+        )
     return tuple(result)
 
 
@@ -388,7 +390,7 @@ def _treatment_from_json(where: str, i: int, item: Any, version: int) -> Treatme
                 where, entry, f"injector_waits.{area}", detail.removeprefix("Value error, ")
             ) from None
     try:
-        return Treatment(tuple(areas), product, treated_at, has_time, injector_waits=waits)
+        return Treatment(tuple(areas), product, treated_at, has_time, injector_waits=tuple(waits.items()))
     except PlanError as err:
         raise PlanError(f"{where}: {entry}: {err}") from None
 
@@ -454,7 +456,7 @@ def plan_from_json(document: Any, *, today: date | datetime | None = None, where
         today = saved_today if today is None else today
     today = _now() if today is None else today
     try:
-        return Plan(treatments, method, today, margin, band, screening)
+        return Plan(treatments, method, today, margin, band, tuple(screening.items()))
     except PlanError as err:
         raise PlanError(f"{where}: {err}") from None
 
@@ -485,10 +487,27 @@ def build_plan(
     answers = {**base.answers, **dict(parse_screen(text) for text in screen)}
     margin = base.margin_mm if margin_mm is None else margin_mm
     band = base.caution_band_mm if caution_band_mm is None else caution_band_mm
-    plan = Plan(waits, method or base.method, moment, margin, band, answers)
+    plan = Plan(waits, method or base.method, moment, margin, band, tuple(answers.items()))
     if catalogue is not None:
         plan.check(catalogue)
     return plan
+
+
+def demo_plan(catalogue: Catalogue, now: datetime) -> Plan:
+    """The catalogue's demonstration plan, dated back from ``now``, with the catalogue's default method."""
+    treatments = tuple(
+        Treatment(
+            item.areas,
+            item.product,
+            datetime.combine(
+                now.date() - timedelta(days=item.days_ago),
+                time.fromisoformat(item.time) if item.time else time(),
+            ),
+            has_time=item.time is not None,
+        )
+        for item in catalogue.demo
+    )
+    return Plan(treatments, catalogue.default_method, now, margin_mm=catalogue.defaults.margin_mm)
 
 
 def save_plan(plan: Plan, path: str | os.PathLike[str], *, include_today: bool = False) -> Path:
