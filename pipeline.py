@@ -30,7 +30,7 @@ from zones.catalogue import Catalogue, load_catalogue
 from zones.geometry import GeometryIndex, face_geometry
 from zones.plan import Plan
 from zones.report import face_report
-from zones.safety import evaluate, segment_status
+from zones.safety import evaluate, gated, segment_status
 from zones.touch import FaceHold, FaceState, TouchGuard, no_touch_hits
 
 
@@ -41,6 +41,8 @@ class Settings:
     ``catalogue_path`` None is the shipped catalogue; ``mirror`` turns on the selfie view (applied after
     detection to pixels and coordinates together, so ids keep naming the subject's own side);
     ``touch_guard`` tracks hands on streams and clips and warns when a fingertip enters a no-touch area.
+    ``require_answers`` withholds guidance until every screening question is answered (the app asks them
+    first); ``warning_sign`` (a catalogue ``stop_signs`` id) withholds it while a warning sign is reported.
     """
 
     plan: Plan = field(default_factory=Plan)
@@ -49,6 +51,8 @@ class Settings:
     overlay: OverlayOptions = field(default_factory=OverlayOptions)
     current_line: str | None = None
     touch_guard: bool = False
+    require_answers: bool = False
+    warning_sign: str | None = None
 
 
 @functools.lru_cache(maxsize=8)
@@ -82,7 +86,8 @@ class Pipeline:
         self.catalogue = catalogue_for(settings.catalogue_path)
         settings.plan.check(self.catalogue)
         self.index = GeometryIndex.from_catalogue(self.catalogue)
-        self.safety = evaluate(settings.plan, self.catalogue)
+        self.safety = gated(evaluate(settings.plan, self.catalogue), self.catalogue,
+                            require_answers=settings.require_answers, warning_sign=settings.warning_sign)
         self.annotator = FaceZonesAnnotator(settings.overlay)
 
     def new_guard(self) -> TouchGuard:
