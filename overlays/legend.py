@@ -23,18 +23,26 @@ def when_text(moment: datetime, now: datetime) -> str:
     return f"{format_day(moment)} (in {wait_text((moment - now).total_seconds())})"
 
 
-@lru_cache(maxsize=16)
-def status_rows(safety: SafetyMap, area_labels: tuple[str, ...]) -> tuple[tuple[str, Color | None], ...]:
-    """The panel's rows: the colour key, then the next area to become safe (or that none is waiting).
+@lru_cache(maxsize=64)
+def status_rows(safety: SafetyMap, area_labels: tuple[str, ...], caution_segments: int = 0
+                ) -> tuple[tuple[str, Color | None], ...]:
+    """The panel's rows: the colour key, how many stroke segments are caution in this frame, then the next
+    area to become safe (or that none is waiting); when guidance is withheld, that first.
 
-    Cached per safety map (one per plan), so a frame costs a dictionary look-up.
+    Cached per safety map (one per plan) and count, so a frame costs a dictionary look-up.
     """
     status = np.asarray(safety.area_status)
-    rows: list[tuple[str, Color | None]] = [
+    rows: list[tuple[str, Color | None]] = []
+    if safety.withheld:
+        rows.append(("Guidance withheld: no strokes", NO_TOUCH_RED))
+    rows += [
         ("No touch (with margin)", NO_TOUCH_RED),
         ("Caution: light pressure", CAUTION_AMBER),
-        ("Safe stroke, follow arrows", SAFE_GREEN),
     ]
+    if not safety.withheld:  # no green anywhere while no stroke may be followed
+        rows.append(("Safe stroke, follow arrows", SAFE_GREEN))
+    if caution_segments:
+        rows.append((f"{caution_segments} stroke segment{'s' if caution_segments > 1 else ''} caution", None))
     upcoming = next_safe(safety)
     if upcoming is not None:
         area_id, moment = upcoming
@@ -74,7 +82,8 @@ class LegendAnnotator:
     def sprite(self, data: SceneData) -> Sprite:
         """The panel for this frame's plan (cached on its text and size)."""
         size = text_px(self.size_px, data.frame_size[1])
-        return panel_sprite(status_rows(data.safety, data.geometry.index.area_labels), size)
+        caution = int(np.count_nonzero(np.asarray(data.segment_status) == CAUTION))
+        return panel_sprite(status_rows(data.safety, data.geometry.index.area_labels, caution), size)
 
     def place(self, data: SceneData, taken: np.ndarray) -> list[Placed]:
         """The panel in the first allowed corner that covers no face and nothing ``taken`` ``(M, 4)``, else
