@@ -150,11 +150,12 @@ def test_practitioner_mode_walks_the_lines_in_session_order() -> None:
     assert_no_failure(app)
     assert app.session_state["large_labels"] is True
     assert "Step 1 of" not in texts(app.markdown)  # the questions come first
-    for i in range(4):
-        app.radio(key=f"contra_{i}").set_value("No")
-    app.radio(key="contra_1").set_value("Yes").run()
-    assert "ask a doctor" in texts(app.error) and "Step 1 of" not in texts(app.markdown)
-    app.radio(key="contra_1").set_value("No").run()
+    for question in ("heart", "vessels", "lymph", "skin"):
+        app.radio(key=f"screen_{question}").set_value("No")
+    app.radio(key="screen_vessels").set_value("Yes").run()
+    assert "Guidance withheld" in texts(app.error) and "Ask your doctor" in texts(app.error)
+    assert "Step 1 of" not in texts(app.markdown)
+    app.radio(key="screen_vessels").set_value("No").run()
     first = texts(app.markdown)
     assert "Step 1 of" in first and "Open the neck" in first
     app.button(key="step_next").click().run()

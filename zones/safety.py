@@ -350,6 +350,7 @@ def _edge_tables(index: GeometryIndex, areas: np.ndarray) -> tuple[np.ndarray, n
     return edge_start, edge_end, np.cumsum([0] + [len(s) for s in starts]).astype(np.intp)
 
 
+WARNING_SIGN_REPORTED = "reported"  # a warning sign of a tier not (yet) named
 UNANSWERED_REASON = "The screening questions are not all answered yet."
 UNANSWERED_ACTION = "Answer each question before any guidance is shown."
 
@@ -358,9 +359,13 @@ def gated(
     safety: SafetyMap, catalogue: Catalogue, *, require_answers: bool = False, warning_sign: str | None = None
 ) -> SafetyMap:
     """The map as a front end shows it: withheld while questions are unanswered (``require_answers``, the
-    app asks them before any guidance) and while a warning sign (a ``stop_signs`` tier id) is reported."""
+    app asks them before any guidance) and while a warning sign (a ``stop_signs`` tier id, or
+    ``WARNING_SIGN_REPORTED`` for one not named) is reported."""
     if require_answers and safety.guidance.unanswered and not safety.withheld:
         safety = withhold(safety, UNANSWERED_REASON, UNANSWERED_ACTION)
+    if warning_sign == WARNING_SIGN_REPORTED:
+        return withhold(safety, "You reported a warning sign: guidance is paused.",
+                        "Stop massaging and follow what the page says for the sign you see.")
     if warning_sign is not None:
         tier = next((t for t in catalogue.stop_signs if t.id == warning_sign), None)
         if tier is None:
