@@ -308,6 +308,9 @@ def warning_sign_panel(catalogue: Catalogue) -> None:
             if tier.threshold:
                 text += f"\n\n{tier.threshold}"
             (st.error if tier.level == "urgent" else st.warning)(text)
+            cited = catalogue.evidence(tier.sources)
+            st.caption("Sources: " + "; ".join(
+                f"{e.publisher} ({e.grade_text}){' ' + e.address if e.address else ''}" for e in cited))
         st.button("The signs are gone: resume guidance", on_click=_close_warning, key="warning_close")
 
 

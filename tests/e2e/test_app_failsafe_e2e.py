@@ -10,6 +10,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from live_page import click_start, click_stop, grab_video, read_status, wait_for_start_button, wait_until
 from test_app_live_e2e import answer_screening
 
 pytestmark = pytest.mark.browser
@@ -61,7 +62,30 @@ def test_a_yes_leaves_no_green_stroke_on_the_photo(page, screenshots: Path) -> N
     cv2.imwrite(str(screenshots / "failsafe_withheld.png"), withheld)
     red = (withheld[:, :, 2].astype(int) - withheld[:, :, 1] > 80).sum()
     assert red > 500, "the treated areas still show"
+    page.locator(".st-key-screening").screenshot(path=str(screenshots / "failsafe_screening.png"))
+    notice = page.locator('[data-testid="stAlert"]').filter(has_text="Guidance withheld").first
+    notice.screenshot(path=str(screenshots / "failsafe_withheld_notice.png"))
     page.screenshot(path=str(screenshots / "failsafe_withheld_page.png"), full_page=True)
+
+
+def test_a_yes_leaves_no_green_stroke_on_the_live_view(page, screenshots: Path) -> None:
+    page.get_by_text("1 face(s)").first.wait_for(timeout=60_000)
+    answer_screening(page, yes=("blood clot",))
+    page.get_by_text("Guidance withheld").first.wait_for(timeout=20_000)
+    page.locator(".st-key-mode").get_by_role("radio", name="Live camera").click()
+    wait_for_start_button(page, timeout_s=30.0)
+    click_start(page)
+    wait_until(lambda: read_status(page).get("frames", 0) >= 20, 30.0, "20 mapped live frames")
+    frames = []
+    for _ in range(5):
+        shown, _, _ = wait_until(lambda: grab_video(page), 10.0, "a decoded frame in the output <video>")
+        frames.append(shown)
+        page.wait_for_timeout(300)
+    cv2.imwrite(str(screenshots / "failsafe_live_withheld.png"), frames[-1])
+    assert max(green_pixels(frame) for frame in frames) == 0, "a green pixel in the live view after a yes"
+    assert "withheld" in read_status(page).get("text", "").lower()
+    click_stop(page)
+    wait_for_start_button(page)
 
 
 def test_the_warning_sign_control_pauses_guidance(page, screenshots: Path) -> None:
