@@ -1,0 +1,110 @@
+"""Which landmarks the camera sees: facing direction and self-occlusion behind the nose, from the mesh alone.
+
+A turned head shows the far cheek foreshortened and partly behind the nose; zones and strokes drawn there land
+on the nose bridge and the profile. Each landmark is visible when its surface faces the camera (the area-
+weighted normal of its triangles, from MediaPipe's consistently wound canonical triangles, points towards the
+viewer by more than ``MIN_FACING``) and no nearer part of the protruding nose covers it. Everything is array
+arithmetic over the 898 triangles; the occlusion test runs only for landmarks inside the occluders' boxes.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+from vision.canonical import MESH_VERTICES, canonical_mesh, canonical_triangles
+from vision.faces import IRIS_LEFT, IRIS_RIGHT, NUM_LANDMARKS
+
+MIN_FACING = 0.2  # cosine of the angle between a landmark's normal and the view: below, it is seen edge-on
+# the nose hides what lies behind it: canonical triangles whose centre stands this far forward, above the lip
+OCCLUDER_MIN_Z_CM, OCCLUDER_MIN_Y_CM = 5.0, -2.4
+DEPTH_MARGIN = 0.02  # a landmark is behind an occluder when deeper by this share of the face width
+EYE_CORNERS = {"right": (33, 133), "left": (263, 362)}
+
+
+@lru_cache(maxsize=1)
+def _tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Triangles (T, 3), occluder triangle ids, occluder vertices (468,) bool."""
+    triangles = canonical_triangles()
+    centres = canonical_mesh()[triangles].mean(axis=1)
+    occluders = np.flatnonzero((centres[:, 2] > OCCLUDER_MIN_Z_CM) & (centres[:, 1] > OCCLUDER_MIN_Y_CM))
+    occluder_vertices = np.zeros(MESH_VERTICES, bool)
+    occluder_vertices[np.unique(triangles[occluders])] = True
+    return triangles, occluders, occluder_vertices
+
+
+def landmark_visibility(landmarks: np.ndarray, *, mirrored: bool = False) -> np.ndarray:
+    """``(F, 478, 3)`` landmarks in pixels (x right, y down, z away from the camera, as ``Faces`` holds them)
+    -> ``(F, 478) bool``: True where the camera sees the skin at that landmark.
+
+    ``mirrored``: the landmarks were flipped left-right (selfie view), which reverses the triangles' winding.
+    Irises take the visibility of their eye's corners. Raises ``ValueError`` for another shape.
+    """
+    points = np.asarray(landmarks, np.float32)
+    if points.ndim != 3 or points.shape[1:] != (NUM_LANDMARKS, 3):
+        raise ValueError(f"landmarks must be (F, 478, 3), got {points.shape}")
+    triangles, occluders, occluder_vertices = _tables()
+    count = points.shape[0]
+    mesh = points[:, :MESH_VERTICES]
+    corners = mesh[:, triangles]  # (F, T, 3, 3)
+    normals = np.cross(corners[:, :, 1] - corners[:, :, 0], corners[:, :, 2] - corners[:, :, 0])
+    # front faces point at the viewer, i.e. towards -z; a mirrored view flips the winding
+    towards = -1.0 if not mirrored else 1.0
+    # area-weighted vertex normals: every triangle's normal added to its three corners, one bincount per axis
+    slots = (triangles[None] + MESH_VERTICES * np.arange(count)[:, None, None]).reshape(-1)
+    spread = np.repeat(normals.reshape(-1, 3), 3, axis=0)
+    vertex_normals = np.stack(
+        [np.bincount(slots, spread[:, axis], minlength=count * MESH_VERTICES) for axis in range(3)], axis=1
+    ).reshape(count, MESH_VERTICES, 3)
+    length = np.linalg.norm(vertex_normals, axis=2)
+    facing = towards * vertex_normals[:, :, 2] > MIN_FACING * np.maximum(length, 1e-12)
+    occluded = np.zeros_like(facing)
+    front = towards * normals[:, occluders, 2] > 0
+    for face in range(points.shape[0]):
+        skip = (
+            occluder_vertices | ~facing[face]
+        )  # occluders do not hide themselves; edge-on ones are hidden already
+        occluded[face] = _behind(mesh[face], corners[face, occluders[front[face]]], skip)
+    visible = np.zeros((points.shape[0], NUM_LANDMARKS), bool)
+    visible[:, :MESH_VERTICES] = facing & ~occluded
+    for side, iris in (("right", IRIS_RIGHT), ("left", IRIS_LEFT)):
+        visible[:, iris] = visible[:, list(EYE_CORNERS[side])].all(axis=1)[:, None]
+    return visible
+
+
+def _behind(mesh: np.ndarray, occluders: np.ndarray, skip: np.ndarray) -> np.ndarray:
+    """``(468,) bool``: vertices (but those in ``skip``) covered by a nearer occluder triangle.
+
+    ``mesh (468, 3)``, ``occluders (O, 3, 3)`` front-facing triangles. Barycentric point-in-triangle test in
+    the image plane, then the triangle's depth at that point against the vertex's depth.
+    """
+    hidden = np.zeros(len(mesh), bool)
+    if len(occluders) == 0:
+        return hidden
+    low, high = occluders[..., :2].min(axis=(0, 1)), occluders[..., :2].max(axis=(0, 1))
+    candidates = np.flatnonzero(~skip & (mesh[:, :2] >= low).all(axis=1) & (mesh[:, :2] <= high).all(axis=1))
+    if candidates.size == 0:
+        return hidden
+    # pairs (vertex, triangle) whose boxes overlap, then the exact test on those few
+    p = mesh[candidates]
+    tri_low, tri_high = occluders[..., :2].min(axis=1), occluders[..., :2].max(axis=1)
+    rows, cols = np.nonzero(
+        (p[:, None, 0] >= tri_low[None, :, 0])
+        & (p[:, None, 0] <= tri_high[None, :, 0])
+        & (p[:, None, 1] >= tri_low[None, :, 1])
+        & (p[:, None, 1] <= tri_high[None, :, 1])
+    )
+    if rows.size == 0:
+        return hidden
+    a, b, c, q = occluders[cols, 0], occluders[cols, 1], occluders[cols, 2], p[rows]
+    e0, e1, e2 = b - a, c - a, q - a
+    det = e0[:, 0] * e1[:, 1] - e0[:, 1] * e1[:, 0]
+    safe = np.where(np.abs(det) > 1e-9, det, np.inf)
+    u = (e2[:, 0] * e1[:, 1] - e2[:, 1] * e1[:, 0]) / safe
+    v = (e0[:, 0] * e2[:, 1] - e0[:, 1] * e2[:, 0]) / safe
+    depth = a[:, 2] + u * e0[:, 2] + v * e1[:, 2]
+    width = float(np.ptp(mesh[:, 0])) or 1.0
+    covered = (u >= 0) & (v >= 0) & (u + v <= 1) & (q[:, 2] > depth + DEPTH_MARGIN * width)
+    hidden[candidates[rows[covered]]] = True
+    return hidden
