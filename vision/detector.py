@@ -31,6 +31,7 @@ RIGHT_EYE, LEFT_EYE, NOSE_TIP, MOUTH = 0, 1, 2, 3
 RAW_SCORE_LIMIT = 80.0  # as MediaPipe's tensors-to-detections calculator: keeps the sigmoid finite
 # the smallest face width (model input pixels) found with a margin: at 12-14 px it is hit and miss
 MODEL_MIN_FACE = 16.0
+SMALL_FOR_LEVEL = 0.75  # below this share of MODEL_MIN_FACE a coarse window leaves a face to finer tiles
 _ANCHORS = (
     np.stack(
         np.meshgrid((np.arange(GRID) + 0.5) / GRID, (np.arange(GRID) + 0.5) / GRID, indexing="xy"), axis=-1
@@ -49,8 +50,8 @@ class DetectorOptions:
 
     min_score: float = 0.5
     nms_threshold: float = 0.3
-    min_face_px: float = 36.0
-    max_tiles: int = 48
+    min_face_px: float = 32.0
+    max_tiles: int = 96
     model_path: str | os.PathLike[str] | None = None
 
     def __post_init__(self) -> None:
@@ -175,7 +176,7 @@ def windows(width: int, height: int, min_face_px: float, max_tiles: int) -> np.n
     smallest_side = min_face_px * INPUT_SIZE / MODEL_MIN_FACE
     side = longest / 2.0
     levels: list[list[tuple[int, int, int]]] = []
-    while side * 1.2 >= smallest_side and side >= INPUT_SIZE:
+    while 2 * side > smallest_side and side >= INPUT_SIZE:
         overlap = 2.2 * side * MODEL_MIN_FACE / INPUT_SIZE
         tiles = [
             (x, y, round(side)) for y in _starts(height, side, overlap) for x in _starts(width, side, overlap)
@@ -234,21 +235,26 @@ class BlazeFaceDetector:
         rgb = to_rgb_uint8(image, color)
         height, width = rgb.shape[:2]
         found_data, found_scores = [], []
-        for number, window in enumerate(
-            windows(width, height, self.options.min_face_px, self.options.max_tiles)
-        ):
+        spans = windows(width, height, self.options.min_face_px, self.options.max_tiles)
+        finest = int(spans[:, 2].min())
+        for number, window in enumerate(spans):
             data, scores = self._run(rgb, window)
-            if number > 0 and len(scores):
+            x0, y0, side = (int(v) for v in window)
+            box = data[:, :2].reshape(-1, 4)
+            keep = np.ones(len(scores), bool)
+            if side > finest:
+                # a face below the model's reliable size here is left to the finer tiles: its keypoints
+                # are rough and would pull the merged detection off
+                keep &= (box[:, 2] - box[:, 0]) * INPUT_SIZE / side >= SMALL_FOR_LEVEL * MODEL_MIN_FACE
+            if number > 0:
                 # a face cut by a tile's inner edge is a fragment: the tile next to it, or a larger window,
                 # holds it whole
-                x0, y0, side = window
                 margin = 0.02 * side
                 inner = np.array([x0 > 0, y0 > 0, x0 + side < width, y0 + side < height])
-                box = data[:, :2].reshape(-1, 4)
                 cut = (box[:, :2] < np.array([x0, y0]) + margin) & inner[:2]
                 cut |= (box[:, 2:] > np.array([x0, y0]) + side - margin) & inner[2:]
-                keep = ~cut.any(axis=1)
-                data, scores = data[keep], scores[keep]
+                keep &= ~cut.any(axis=1)
+            data, scores = data[keep], scores[keep]
             found_data.append(data)
             found_scores.append(scores)
         data, scores = weighted_nms(

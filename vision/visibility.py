@@ -16,7 +16,7 @@ import numpy as np
 from vision.canonical import MESH_VERTICES, canonical_mesh, canonical_triangles
 from vision.faces import IRIS_LEFT, IRIS_RIGHT, NUM_LANDMARKS
 
-MIN_FACING = 0.2  # cosine of the angle between a landmark's normal and the view: below, it is seen edge-on
+MIN_FACING = 0.0  # a landmark whose normal points away from the camera (or edge-on) is hidden
 # the nose hides what lies behind it: canonical triangles whose centre stands this far forward, above the lip
 OCCLUDER_MIN_Z_CM, OCCLUDER_MIN_Y_CM = 5.0, -2.4
 DEPTH_MARGIN = 0.02  # a landmark is behind an occluder when deeper by this share of the face width
@@ -34,12 +34,13 @@ def _tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return triangles, occluders, occluder_vertices
 
 
-def landmark_visibility(landmarks: np.ndarray, *, mirrored: bool = False) -> np.ndarray:
+def landmark_visibility(landmarks: np.ndarray) -> np.ndarray:
     """``(F, 478, 3)`` landmarks in pixels (x right, y down, z away from the camera, as ``Faces`` holds them)
     -> ``(F, 478) bool``: True where the camera sees the skin at that landmark.
 
-    ``mirrored``: the landmarks were flipped left-right (selfie view), which reverses the triangles' winding.
-    Irises take the visibility of their eye's corners. Raises ``ValueError`` for another shape.
+    A face seen from the front shows more front-facing than back-facing triangle area, so each face's own sum
+    of normals tells which winding faces the camera: a mirrored (selfie) view, which reverses the winding,
+    needs no flag. Irises take the visibility of their eye's corners. Raises ``ValueError`` for another shape.
     """
     points = np.asarray(landmarks, np.float32)
     if points.ndim != 3 or points.shape[1:] != (NUM_LANDMARKS, 3):
@@ -49,8 +50,8 @@ def landmark_visibility(landmarks: np.ndarray, *, mirrored: bool = False) -> np.
     mesh = points[:, :MESH_VERTICES]
     corners = mesh[:, triangles]  # (F, T, 3, 3)
     normals = np.cross(corners[:, :, 1] - corners[:, :, 0], corners[:, :, 2] - corners[:, :, 0])
-    # front faces point at the viewer, i.e. towards -z; a mirrored view flips the winding
-    towards = -1.0 if not mirrored else 1.0
+    # front faces point at the viewer (-z); whichever sign dominates the face's summed normal is the front
+    towards = np.where(normals[:, :, 2].sum(axis=1) < 0, -1.0, 1.0).astype(np.float32)[:, None]
     # area-weighted vertex normals: every triangle's normal added to its three corners, one bincount per axis
     slots = (triangles[None] + MESH_VERTICES * np.arange(count)[:, None, None]).reshape(-1)
     spread = np.repeat(normals.reshape(-1, 3), 3, axis=0)
