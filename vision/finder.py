@@ -78,11 +78,13 @@ class FaceFinder:
         """The detector alone: every face's box, keypoints and score."""
         return self._detector.detect(image, color=color)
 
-    def find(self, image: np.ndarray, *, color: ColorOrder) -> Found:
-        """Every face in ``image`` ((H, W[, C]) in the named channel order)."""
+    def find(self, image: np.ndarray, *, color: ColorOrder, detections: Detections | None = None) -> Found:
+        """Every face in ``image`` ((H, W[, C]) in the named channel order); ``detections`` given (the live
+        path's own, say) are landmarked instead of running the detector."""
         rgb = to_rgb_uint8(image, color)
         height, width = rgb.shape[:2]
-        detections = self._detector.detect(rgb, color="rgb")
+        if detections is None:
+            detections = self._detector.detect(rgb, color="rgb")
         order = np.argsort(-detections.widths, kind="stable")[: self.options.max_faces]
         meshes, poses, errors, used = [], [], [], []
         for index in order.tolist():
@@ -105,7 +107,8 @@ class FaceFinder:
             fit=tuple(FIT_OK if e <= self.options.fit_tolerance else FIT_UNCERTAIN for e in errors),
             detector_scores=detections.scores[np.asarray(used, np.intp)].astype(np.float32),
         )
-        faces = _without_duplicates(faces)
+        areas = np.prod(faces.boxes[:, 2:] - faces.boxes[:, :2], axis=1)
+        faces = _without_duplicates(faces.select(np.argsort(-areas, kind="stable")))  # largest first
         faces = replace(faces, quality=assess_quality(faces.landmarks, faces.poses, rgb, faces.boxes))
         return Found(faces, detections, detections.select(unmapped))
 

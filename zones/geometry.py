@@ -65,7 +65,8 @@ FACE_OVAL = (
     67,
     109,
 )
-AREA_MIN_VISIBLE = 0.8  # share of an area's outline the camera must see for the area to be drawn
+AREA_MIN_VISIBLE = 0.5  # share of an area's outline the camera must see for the area to be drawn
+INNER_FACE = 0.8  # a neck segment inside the face's outline shrunk by this about its centre crosses the face
 POINT_MIN_VISIBLE = 0.5  # a resampled stroke point is seen when its controls' visibility, interpolated, is
 
 
@@ -86,6 +87,7 @@ class GeometryIndex:
     area_index: np.ndarray  # (P,) intp, landmark per outline point
     area_offset: np.ndarray  # (P, 2) float32, (across, down) in face heights (the forehead's top row)
     area_offsets: np.ndarray  # (A+1,) int32
+    area_ring: np.ndarray  # (P, R) intp into P, each outline point's ring neighbours, nearest first
     line_ids: tuple[str, ...]
     line_labels: tuple[str, ...]
     line_sides: tuple[str, ...]
@@ -130,7 +132,9 @@ class FaceGeometry:
 
     What the camera sees: landmark_visible (F, 478) bool, area_visible_fraction (F, A) float32 (share of each
     outline's points seen), segment_visible (F, S) bool (a stroke segment over hidden mesh, or a neck segment
-    that would cross the face, is not seen). Landmarks without depth (2 columns) count as all visible.
+    that would cross the face, is not seen). An outline point the camera cannot see sits on its nearest seen
+    neighbour along the outline, so a partly hidden area covers only its visible part. Landmarks without
+    depth (2 columns) count as all visible.
     """
 
     index: GeometryIndex
@@ -264,7 +268,12 @@ def face_geometry(faces: Faces | np.ndarray, index: GeometryIndex) -> FaceGeomet
         visible = landmark_visibility(raw.astype(np.float32))
     else:
         visible = np.ones((count, NUM_LANDMARKS), bool)
-    area_points = _control_points(xy, index.area_index, index.area_offset)
+    # a hidden outline point moves onto its nearest seen neighbour along the outline
+    seen_outline = visible[:, index.area_index]
+    seen_ring = seen_outline[:, index.area_ring]  # (F, P, R)
+    nearest = index.area_ring[np.arange(len(index.area_ring))[None, :], np.argmax(seen_ring, axis=2)]
+    outline_points = _control_points(xy, index.area_index, index.area_offset)
+    area_points = np.take_along_axis(outline_points, nearest[..., None], axis=1)
     # an off-mesh control hangs from the first landmark of its chain the camera sees
     seen_chain = visible[:, index.control_chain]  # (F, K, C)
     first = np.argmax(seen_chain, axis=2)
@@ -276,12 +285,16 @@ def face_geometry(faces: Faces | np.ndarray, index: GeometryIndex) -> FaceGeomet
     start = index.segment_start
     segment_visible = point_seen[:, start] & point_seen[:, start + 1]
     if index.segment_off_mesh.any() and count:
-        # a neck segment never crosses the face: one whose midpoint lies inside the face's outline is hidden
+        # a neck segment never crosses the face: one whose midpoint lies inside the face's outline (shrunk a
+        # little, as the neck starts just inside the jaw's curve below the ear) is hidden
         off = np.flatnonzero(index.segment_off_mesh)
         middle = 0.5 * (line_points[:, start[off]] + line_points[:, start[off] + 1])
-        segment_visible[:, off] &= ~_inside(middle, xy[:, list(FACE_OVAL)])
-    seen_outline = visible[:, index.area_index].astype(np.float32)
-    fraction = np.add.reduceat(seen_outline, index.area_offsets[:-1], axis=1) / np.diff(index.area_offsets)
+        oval = xy[:, list(FACE_OVAL)]
+        centre = oval.mean(axis=1, keepdims=True)
+        segment_visible[:, off] &= ~_inside(middle, centre + INNER_FACE * (oval - centre))
+    fraction = np.add.reduceat(seen_outline.astype(np.float32), index.area_offsets[:-1], axis=1) / np.diff(
+        index.area_offsets
+    )
     everything = np.concatenate([xy, line_points, area_points], axis=1)
     boxes = np.concatenate([everything.min(axis=1), everything.max(axis=1)], axis=1).astype(np.float32)
     return FaceGeometry(
@@ -355,6 +368,7 @@ def _index_for(catalogue: Catalogue) -> GeometryIndex:
         area_vessel_care=np.asarray([a.vessel_care for a in areas], bool),
         area_index=np.asarray([i for a in areas for i in a.outline], np.intp),
         area_offset=area_offset,
+        area_ring=_rings(outline_lengths),
         area_offsets=np.cumsum([0, *outline_lengths]).astype(np.int32),
         line_ids=tuple(line.id for line in lines),
         line_labels=tuple(line.label for line in lines),
@@ -395,3 +409,18 @@ def _chains(control_index: np.ndarray, control_offset: np.ndarray) -> np.ndarray
         chains.append([oval[(at + step * k) % len(oval)] for k in range(count + 1)])
     width = max(len(chain) for chain in chains)
     return np.asarray([chain + [chain[-1]] * (width - len(chain)) for chain in chains], np.intp)
+
+
+def _rings(lengths: list[int]) -> np.ndarray:
+    """``(P, R) intp``: for each outline point, the points of its own outline by distance along the ring
+    (itself, then one step either way, ...), padded with the farthest; R is the longest outline."""
+    width = max(lengths)
+    rows: list[list[int]] = []
+    start = 0
+    for n in lengths:
+        steps = [0] + [d for k in range(1, n // 2 + 1) for d in (-k, k)]
+        for i in range(n):
+            ring = list(dict.fromkeys(start + (i + d) % n for d in steps))
+            rows.append(ring + [ring[-1]] * (width - len(ring)))
+        start += n
+    return np.asarray(rows, np.intp)
