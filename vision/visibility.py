@@ -63,14 +63,14 @@ def landmark_visibility(landmarks: np.ndarray) -> np.ndarray:
     occluded = np.zeros_like(facing)
     front = towards * normals[:, occluders, 2] > 0
     for face in range(points.shape[0]):
-        skip = (
-            occluder_vertices | ~facing[face]
-        )  # occluders do not hide themselves; edge-on ones are hidden already
+        # occluders do not hide themselves; landmarks seen edge-on are hidden already
+        skip = occluder_vertices | ~facing[face]
         occluded[face] = _behind(mesh[face], corners[face, occluders[front[face]]], skip)
     visible = np.zeros((points.shape[0], NUM_LANDMARKS), bool)
     visible[:, :MESH_VERTICES] = facing & ~occluded
     for side, iris in (("right", IRIS_RIGHT), ("left", IRIS_LEFT)):
-        visible[:, iris] = visible[:, list(EYE_CORNERS[side])].all(axis=1)[:, None]
+        corners_seen = np.asarray(visible[:, list(EYE_CORNERS[side])].all(axis=1))
+        visible[:, iris] = corners_seen[:, None]
     return visible
 
 
