@@ -17,6 +17,7 @@ from vision.canonical import MESH_VERTICES, canonical_mesh, canonical_triangles
 from vision.faces import IRIS_LEFT, IRIS_RIGHT, NUM_LANDMARKS
 
 MIN_FACING = 0.0  # a landmark whose normal points away from the camera (or edge-on) is hidden
+OCCLUSION_MIN_FACING = -0.5  # landmarks turned further away than this are not tested for occlusion
 # the nose hides what lies behind it: canonical triangles whose centre stands this far forward, above the lip
 OCCLUDER_MIN_Z_CM, OCCLUDER_MIN_Y_CM = 5.0, -2.4
 DEPTH_MARGIN = 0.02  # a landmark is behind an occluder when deeper by this share of the face width
@@ -34,13 +35,23 @@ def _tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return triangles, occluders, occluder_vertices
 
 
-def landmark_visibility(landmarks: np.ndarray) -> np.ndarray:
+def landmark_visibility(landmarks: np.ndarray, min_facing: float = MIN_FACING) -> np.ndarray:
     """``(F, 478, 3)`` landmarks in pixels (x right, y down, z away from the camera, as ``Faces`` holds them)
-    -> ``(F, 478) bool``: True where the camera sees the skin at that landmark.
+    -> ``(F, 478) bool``: True where the camera sees the skin at that landmark (``landmark_facing``'s cosine
+    above ``min_facing`` and not behind the nose). Raises ``ValueError`` for another shape.
+    """
+    facing, occluded = landmark_facing(landmarks)
+    return (facing > min_facing) & ~occluded
+
+
+def landmark_facing(landmarks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(F, 478, 3)`` landmarks -> ``(F, 478) float32`` cosine between each landmark's normal and the view
+    (1: faces the camera, 0: edge-on, below 0: turned away) and ``(F, 478) bool`` behind the nose.
 
     A face seen from the front shows more front-facing than back-facing triangle area, so each face's own sum
     of normals tells which winding faces the camera: a mirrored (selfie) view, which reverses the winding,
-    needs no flag. Irises take the visibility of their eye's corners. Raises ``ValueError`` for another shape.
+    needs no flag. Irises take their eye corners' values. Only landmarks facing better than
+    ``OCCLUSION_MIN_FACING`` are tested for occlusion. Raises ``ValueError`` for another shape.
     """
     points = np.asarray(landmarks, np.float32)
     if points.ndim != 3 or points.shape[1:] != (NUM_LANDMARKS, 3):
@@ -58,20 +69,22 @@ def landmark_visibility(landmarks: np.ndarray) -> np.ndarray:
     vertex_normals = np.stack(
         [np.bincount(slots, spread[:, axis], minlength=count * MESH_VERTICES) for axis in range(3)], axis=1
     ).reshape(count, MESH_VERTICES, 3)
-    length = np.linalg.norm(vertex_normals, axis=2)
-    facing = towards * vertex_normals[:, :, 2] > MIN_FACING * np.maximum(length, 1e-12)
-    occluded = np.zeros_like(facing)
+    length = np.maximum(np.linalg.norm(vertex_normals, axis=2), 1e-12)
+    cosine = (towards * vertex_normals[:, :, 2] / length).astype(np.float32)
+    occluded = np.zeros((count, MESH_VERTICES), bool)
     front = towards * normals[:, occluders, 2] > 0
-    for face in range(points.shape[0]):
-        # occluders do not hide themselves; landmarks seen edge-on are hidden already
-        skip = occluder_vertices | ~facing[face]
+    for face in range(count):
+        # occluders do not hide themselves; landmarks turned well away are not worth testing
+        skip = occluder_vertices | (cosine[face] <= OCCLUSION_MIN_FACING)
         occluded[face] = _behind(mesh[face], corners[face, occluders[front[face]]], skip)
-    visible = np.zeros((points.shape[0], NUM_LANDMARKS), bool)
-    visible[:, :MESH_VERTICES] = facing & ~occluded
+    facing = np.zeros((count, NUM_LANDMARKS), np.float32)
+    hidden = np.zeros((count, NUM_LANDMARKS), bool)
+    facing[:, :MESH_VERTICES], hidden[:, :MESH_VERTICES] = cosine, occluded
     for side, iris in (("right", IRIS_RIGHT), ("left", IRIS_LEFT)):
-        corners_seen = np.asarray(visible[:, list(EYE_CORNERS[side])].all(axis=1))
-        visible[:, iris] = corners_seen[:, None]
-    return visible
+        eye = list(EYE_CORNERS[side])
+        facing[:, iris] = np.asarray(facing[:, eye].min(axis=1))[:, None]
+        hidden[:, iris] = np.asarray(hidden[:, eye].any(axis=1))[:, None]
+    return facing, hidden
 
 
 def _behind(mesh: np.ndarray, occluders: np.ndarray, skip: np.ndarray) -> np.ndarray:

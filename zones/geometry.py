@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from vision.faces import IRIS_LEFT, IRIS_RIGHT, NUM_LANDMARKS, Faces
-from vision.visibility import landmark_visibility
+from vision.visibility import MIN_FACING, landmark_facing
 from zones.catalogue import Catalogue
 
 IRIS_DIAMETER_MM = 11.7  # adult horizontal visible iris diameter
@@ -66,6 +66,9 @@ FACE_OVAL = (
     109,
 )
 AREA_MIN_VISIBLE = 0.5  # share of an area's outline the camera must see for the area to be drawn
+# the jaw's outline points are edge-on on a frontal face (cosine about 0, down to -0.12 at 10 degrees of
+# yaw) and turned away on the far side of a turned head (-0.6): an off-mesh point may hang from them to this
+ANCHOR_MIN_FACING = -0.3
 INNER_FACE = 0.8  # a neck segment inside the face's outline shrunk by this about its centre crosses the face
 POINT_MIN_VISIBLE = 0.5  # a resampled stroke point is seen when its controls' visibility, interpolated, is
 
@@ -264,10 +267,16 @@ def face_geometry(faces: Faces | np.ndarray, index: GeometryIndex) -> FaceGeomet
     raw = np.asarray(faces.landmarks if isinstance(faces, Faces) else faces)
     xy = _check_landmarks(raw)
     count = xy.shape[0]
+    visible = np.ones((count, NUM_LANDMARKS), bool)
+    anchorable = visible
     if raw.shape[2] == 3 and count:
-        visible = landmark_visibility(raw.astype(np.float32))
-    else:
-        visible = np.ones((count, NUM_LANDMARKS), bool)
+        depth = raw[..., 2].astype(np.float32)
+        usable = (np.isfinite(depth) & (np.abs(depth) < 1e7)).all(axis=1)  # else: no depth, all seen
+        if usable.any():
+            facing, occluded = landmark_facing(np.concatenate([xy[usable], depth[usable, :, None]], axis=2))
+            visible, anchorable = visible.copy(), visible.copy()
+            visible[usable] = (facing > MIN_FACING) & ~occluded
+            anchorable[usable] = (facing > ANCHOR_MIN_FACING) & ~occluded
     # a hidden outline point moves onto its nearest seen neighbour along the outline
     seen_outline = visible[:, index.area_index]
     seen_ring = seen_outline[:, index.area_ring]  # (F, P, R)
@@ -275,7 +284,7 @@ def face_geometry(faces: Faces | np.ndarray, index: GeometryIndex) -> FaceGeomet
     outline_points = _control_points(xy, index.area_index, index.area_offset)
     area_points = np.take_along_axis(outline_points, nearest[..., None], axis=1)
     # an off-mesh control hangs from the first landmark of its chain the camera sees
-    seen_chain = visible[:, index.control_chain]  # (F, K, C)
+    seen_chain = anchorable[:, index.control_chain]  # (F, K, C)
     first = np.argmax(seen_chain, axis=2)
     anchors = index.control_chain[np.arange(len(index.control_chain))[None, :], first]  # (F, K)
     controls = _control_points(xy, anchors, index.control_offset)
