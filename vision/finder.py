@@ -126,7 +126,7 @@ class FaceFinder:
             (keypoints[:4].mean(axis=0), self.options.refit_scale * side),
         )
         for centre, crop_side in attempts:
-            mesh = self._crop_mesh(rgb, centre, crop_side)
+            mesh = self.crop_mesh(rgb, centre, crop_side)
             if mesh is not None:
                 error = float(fit_errors(mesh[0][None], keypoints[None])[0])
                 if best is None or error < best[2]:
@@ -135,7 +135,7 @@ class FaceFinder:
                 break
         return best
 
-    def _crop_mesh(
+    def crop_mesh(
         self, rgb: np.ndarray, centre: np.ndarray, side: float
     ) -> tuple[np.ndarray, np.ndarray] | None:
         """Landmark the square crop of ``side`` px around ``centre`` (zero-padded beyond the frame), scaled to
