@@ -18,7 +18,7 @@ from typing import Any
 
 import cv2
 
-from overlays.chart import render_chart, save_chart
+from overlays.chart import save_chart
 from overlays.video import annotate_video, terminal_progress
 from pipeline import OverlayOptions, Pipeline, Settings, StreamProcessor, catalogue_for
 from vision.assets import AssetError
@@ -109,10 +109,8 @@ def annotate_video_command(args: argparse.Namespace) -> int:
 
 
 def chart(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    catalogue = catalogue_for(settings.catalogue_path)
-    settings.plan.check(catalogue)
-    print(f"chart: {save_chart(render_chart(catalogue, settings.plan), args.out)}", file=sys.stderr)
+    pipeline = Pipeline(_settings(args))  # refuses a plan the catalogue cannot use
+    print(f"chart: {save_chart(pipeline.chart(), args.out)}", file=sys.stderr)
     return 0
 
 

@@ -23,8 +23,9 @@ from typing import Any, Generic, TypeVar
 import av
 import numpy as np
 
+from overlays.scene import SceneData
 from overlays.video import annotate_video
-from pipeline import FrameResult, Settings, StreamProcessor, pipeline_for
+from pipeline import Settings, StreamProcessor, pipeline_for
 from vision.landmarker import LandmarkerOptions
 from zones.safety import NO_TOUCH
 
@@ -284,11 +285,11 @@ def friendly_moment(moment: datetime | None) -> str:
     return f"{moment:%a %d %b}" if moment.time() == dt_time() else f"{moment:%a %d %b %H:%M}"
 
 
-def frame_report(result: FrameResult, settings: Settings) -> FrameReport:
+def frame_report(data: SceneData, settings: Settings) -> FrameReport:
     """What the status panel shows of one processed frame."""
-    faces = result.faces
+    faces = data.faces
     hint = faces.quality[0].hint if len(faces) and faces.quality else ""
-    touching = result.touch.active_labels if result.touch is not None else ()
+    touching = data.touch.active_labels if data.touch is not None else ()
     return FrameReport(faces=len(faces), hint=hint, no_touch=no_touch_summary(settings), touching=touching)
 
 

@@ -6,8 +6,8 @@ import cv2
 import numpy as np
 from mediapipe.tasks.python.vision import FaceLandmarksConnections
 
+from overlays.scene import SceneData
 from overlays.style import SUBPIXEL_SHIFT, Color, to_fixed
-from vision.faces import Faces
 
 TESSELATION_EDGES = np.array(
     [(c.start, c.end) for c in FaceLandmarksConnections.FACE_LANDMARKS_TESSELATION], np.intp
@@ -40,8 +40,9 @@ class MeshAnnotator:
         self.thickness = thickness
         self.line_type = line_type
 
-    def annotate(self, scene: np.ndarray, faces: Faces) -> np.ndarray:
+    def annotate(self, scene: np.ndarray, data: SceneData) -> np.ndarray:
         """Draw on ``scene`` (BGR uint8, in place) and return it; no faces leaves it untouched."""
+        faces = data.faces
         if len(faces) == 0:
             return scene
         mesh = to_fixed(edge_segments(faces.landmarks, TESSELATION_EDGES))
