@@ -40,7 +40,8 @@ class Settings:
 
     ``catalogue_path`` None is the shipped catalogue; ``mirror`` turns on the selfie view (applied after
     detection to pixels and coordinates together, so ids keep naming the subject's own side);
-    ``touch_guard`` tracks hands on streams and clips and warns when a fingertip enters a no-touch area.
+    ``touch_guard`` tracks hands on streams and clips and warns when a fingertip enters a no-touch area;
+    ``face`` is the face (index, largest first on photos) the plan applies to, None: the largest.
     """
 
     plan: Plan = field(default_factory=Plan)
@@ -49,6 +50,7 @@ class Settings:
     overlay: OverlayOptions = field(default_factory=OverlayOptions)
     current_line: str | None = None
     touch_guard: bool = False
+    face: int | None = None
 
 
 @functools.lru_cache(maxsize=8)
@@ -102,7 +104,7 @@ class Pipeline:
             hits = no_touch_hits(hands, geometry, self.safety)
             touch = (guard or self.new_guard()).update(hits, timestamp_ms, face_state)
         return SceneData(geometry, self.safety, statuses, faces, touch, timestamp_ms / 1000.0,
-                         self.settings.current_line, fps, memory)
+                         self.settings.current_line, fps, memory, chosen_face=self.settings.face)
 
     def process(self, frame_bgr: np.ndarray, faces: Faces, hands: Hands | None = None, *,
                 guard: TouchGuard | None = None, timestamp_ms: float = 0.0, face_state: FaceState = "live",
