@@ -19,14 +19,14 @@ from typing import Any
 import cv2
 
 from overlays.chart import save_chart
-from overlays.video import annotate_video, terminal_progress
 from pipeline import OverlayOptions, Pipeline, Settings, StreamProcessor, catalogue_for
 from vision.assets import AssetError
 from vision.hands import HandDetector
 from vision.io import ImageError, read_image
 from vision.landmarker import FaceDetector, LandmarkerOptions
+from vision.video import annotate_video, terminal_progress
 from zones.catalogue import CatalogueError
-from zones.plan import Plan, PlanError, load_plan, parse_today, parse_treatment
+from zones.plan import Plan, PlanError, build_plan
 
 EXIT_BAD_INPUT = 2
 
@@ -36,14 +36,9 @@ class CliError(Exception):
 
 
 def _plan(args: argparse.Namespace) -> Plan:
-    """The plan from ``--plan FILE`` and/or ``--treat`` options; ``--today`` and ``--method`` override."""
-    today = parse_today(args.today)
-    treatments = tuple(parse_treatment(text) for text in args.treat)
-    if args.plan:
-        base = load_plan(args.plan, today=today)
-        return Plan(base.treatments + treatments, args.method or base.method, today, base.margin_mm,
-                    base.caution_mm)
-    return Plan(treatments, args.method or "hands", today, args.margin)
+    """The plan from ``--plan FILE`` and/or ``--treat``; ``--today``, ``--method`` and ``--margin`` win."""
+    return build_plan(args.treat, method=args.method, today=args.today, plan_path=args.plan,
+                      margin_mm=args.margin)
 
 
 def _settings(args: argparse.Namespace, *, still: bool = True) -> Settings:

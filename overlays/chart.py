@@ -33,13 +33,9 @@ from vision.faces import Faces
 from zones.catalogue import Catalogue
 from zones.plan import Plan
 from zones.safety import CAUTION, NO_TOUCH, Verdict
+from zones.wording import DISCLAIMER, format_day
 
 A4_PORTRAIT = (1240, 1754)  # 150 dpi
-DISCLAIMER = (
-    "FaceZones is a visual aid, not medical advice. Waiting times differ between sources and products: "
-    "follow the practitioner who treated you, and stop at any sign of redness, swelling, burning, itching "
-    "or rash."
-)
 PAPER = (250, 250, 248)
 INK = (40, 40, 40)
 SKIN = (214, 226, 238)
@@ -139,7 +135,7 @@ def _draw_face(image: np.ndarray, scene: SceneData) -> None:
         cv2.fillPoly(image, [to_fixed(neck)], SKIN, cv2.LINE_AA, SUBPIXEL_SHIFT)
     cv2.fillPoly(image, [to_fixed(landmarks[FACE_OVAL])], SKIN, cv2.LINE_AA, SUBPIXEL_SHIFT)
     cv2.polylines(image, [to_fixed(landmarks[FACE_OVAL])], True, FEATURES, 2, cv2.LINE_AA, SUBPIXEL_SHIFT)
-    cv2.polylines(image, to_fixed(landmarks[FEATURE_EDGES]), False, FEATURES, 2, cv2.LINE_AA, SUBPIXEL_SHIFT)
+    cv2.polylines(image, to_fixed(landmarks[FEATURE_EDGES]), False, FEATURES, 2, cv2.LINE_AA, SUBPIXEL_SHIFT)  # type: ignore[call-overload]
 
 
 def _labels(image: np.ndarray, scene: SceneData, size_px: int) -> None:
@@ -181,8 +177,7 @@ def area_status_text(label: str, verdict: Verdict, now: datetime) -> str:
     if verdict.status == NO_TOUCH and verdict.safe_from is not None:
         return f"{name}: safe from {when_text(verdict.safe_from, now)}"
     if verdict.rule is not None and verdict.caution_until is not None:
-        until = verdict.caution_until
-        return f"{name}: gently until {until:%a} {until.day} {until:%b}"
+        return f"{name}: gently until {format_day(verdict.caution_until)}"
     return f"{name}: light pressure"
 
 
@@ -224,16 +219,14 @@ def _header_and_footer(image: np.ndarray, catalogue: Catalogue, plan: Plan, face
     products = {p.id: p.label for p in catalogue.products}
     labels = {a.id: short_label(a.label) for a in catalogue.areas}
     moment = plan.moment
-    subtitle = (
-        f"For {moment:%A} {moment.day} {moment:%B %Y} · method: {methods.get(plan.method, plan.method)}"
-    )
+    subtitle = f"For {format_day(moment)} · method: {methods.get(plan.method, plan.method)}"
     y = _text_block(draw, (margin, round(margin * 0.6 + size * 2.6)), subtitle, size, width - 2 * margin)
     for treatment in plan.treatments:
         treated = ", ".join(labels.get(a, a) for a in treatment.areas)
         y = _text_block(
             draw,
             (margin, y),
-            f"Treated {treatment.when_text}: {treated} "
+            f"Treated {format_day(treatment.treated_at)}: {treated} "
             f"({products.get(treatment.product, treatment.product)})",
             round(size * 0.85),
             width - 2 * margin,

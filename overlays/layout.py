@@ -158,7 +158,7 @@ def place_labels(
             return np.floor(candidate[:, :2]).astype(np.int32), previous
     choices = np.full(count, UNPLACED, np.intp)
     boxes = np.zeros((count, 4), np.float32)
-    if kept is not None:
+    if kept is not None and previous is not None:
         choices[kept], boxes[kept] = previous[kept], candidate
     placed = choices != UNPLACED
     taken = np.concatenate([taken, boxes[placed]])

@@ -15,14 +15,12 @@ from overlays.scene import SceneData
 from overlays.sprites import Sprite, panel_sprite
 from overlays.style import CAUTION_AMBER, NO_TOUCH_RED, SAFE_GREEN, Color, text_px
 from zones.safety import CAUTION, NO_TOUCH, SafetyMap, next_safe
+from zones.wording import format_day
 
 
 def when_text(moment: datetime, now: datetime) -> str:
     """``"Thu 4 Dec (in 12 d)"``: the day a wait ends and how long until then."""
-    day = f"{moment:%a} {moment.day} {moment:%b}"
-    if moment.hour or moment.minute:
-        day += f" {moment:%H:%M}"
-    return f"{day} (in {wait_text((moment - now).total_seconds())})"
+    return f"{format_day(moment)} (in {wait_text((moment - now).total_seconds())})"
 
 
 @lru_cache(maxsize=16)

@@ -46,10 +46,10 @@ class MeshAnnotator:
         if len(faces) == 0:
             return scene
         mesh = to_fixed(edge_segments(faces.landmarks, TESSELATION_EDGES))
-        cv2.polylines(scene, mesh, False, self.color, self.thickness, self.line_type, SUBPIXEL_SHIFT)
+        cv2.polylines(scene, mesh, False, self.color, self.thickness, self.line_type, SUBPIXEL_SHIFT)  # type: ignore[call-overload]
         if self.contour_color is not None:
             contours = to_fixed(edge_segments(faces.landmarks, CONTOUR_EDGES))
-            cv2.polylines(
+            cv2.polylines(  # type: ignore[call-overload]
                 scene, contours, False, self.contour_color, self.thickness + 1, self.line_type, SUBPIXEL_SHIFT
             )
         return scene

@@ -95,7 +95,7 @@ class TouchAnnotator:
                 fill = np.zeros(roi.shape[:2], np.uint8)
                 cv2.fillPoly(fill, [region.polygons_fixed[a] for a in lit], 1, cv2.LINE_8, SUBPIXEL_SHIFT)
                 tinted = roi.copy()
-                height, width = fill.shape
+                height, width = roi.shape[:2]
                 cv2.copyTo(solid(height, width, self.flash_color), fill, tinted)
                 cv2.addWeighted(tinted, self.fill_opacity, roi, 1.0 - self.fill_opacity, 0.0, dst=roi)
             outlines = [region.polygons_fixed[a] for a in active]

@@ -26,9 +26,9 @@ from overlays.template import (
     parse_canonical_mesh,
     template_faces,
 )
-from overlays.video import VideoError, annotate_video, terminal_progress
 from pipeline import Pipeline, Settings
 from vision.assets import FACE_LANDMARKER, SAMPLE_CLIP, ensure
+from vision.video import VideoError, annotate_video, terminal_progress
 from zones.plan import Plan, parse_treatment
 
 ROOT = Path(__file__).resolve().parent.parent
