@@ -2,6 +2,10 @@
 
 Subcommands: ``annotate`` (a photo), ``annotate-video`` (a clip), ``chart`` (a printable chart of a plan).
 A bad input exits non-zero with a one-line message; a photo with no face exits 0 with ``"faces": []``.
+Photos: every face is found by the full-range detector and landmarked from its crop; the plan applies to one
+face (``--face N``, index into ``faces``, largest first; default the largest), the others get "no plan".
+``"notes"`` says what was not found or is not drawn (no face, a face too small or turned, a map that does
+not fit, areas out of sight).
 """
 
 from __future__ import annotations
@@ -21,9 +25,10 @@ import cv2
 from overlays.chart import save_chart
 from pipeline import OverlayOptions, Pipeline, Settings, StreamProcessor, catalogue_for
 from vision.assets import AssetError
+from vision.finder import FaceFinder, FinderOptions
 from vision.hands import HandDetector
 from vision.io import ImageError, read_image
-from vision.landmarker import FaceDetector, LandmarkerOptions
+from vision.landmarker import LandmarkerOptions
 from vision.video import annotate_video, terminal_progress
 from zones.catalogue import CatalogueError
 from zones.plan import Plan, PlanError, build_plan
@@ -45,7 +50,7 @@ def _settings(args: argparse.Namespace, *, still: bool = True) -> Settings:
     catalogue_for(args.catalogue)  # a malformed catalogue fails here, with file, entry and field named
     overlay = OverlayOptions(guide=not still, hud=not still)  # no frozen guide dot or fps on a still
     return Settings(plan=_plan(args), catalogue_path=args.catalogue, mirror=getattr(args, "mirror", False),
-                    overlay=overlay)
+                    overlay=overlay, face=getattr(args, "face", None))
 
 
 def _write_json(path: str, document: dict[str, Any]) -> None:
@@ -72,8 +77,13 @@ def annotate(args: argparse.Namespace) -> int:
         raise CliError("say where to write: --json OUT.json and/or --out OUT.png")
     image = read_image(args.image)
     pipeline = Pipeline(_settings(args))
-    with FaceDetector(LandmarkerOptions(max_faces=args.max_faces)) as detector:
-        faces = detector.detect(image, color="bgr")
+    if args.max_faces < 1:
+        raise CliError(f"--max-faces must be at least 1, got {args.max_faces}")
+    if args.face is not None and args.face < 0:
+        raise CliError(f"--face must be 0 or more (0 is the largest face), got {args.face}")
+    with FaceFinder(FinderOptions(max_faces=args.max_faces)) as finder:
+        found = finder.find(image, color="bgr")
+    faces = found.faces
     hands = None
     if not args.no_hands:
         with HandDetector() as hand_detector:
@@ -86,11 +96,22 @@ def annotate(args: argparse.Namespace) -> int:
             "plan": pipeline.settings.plan.to_json(include_today=True),
             "faces": pipeline.report(result),
             "touches": result.touch.as_json() if result.touch is not None else [],
+            "notes": list(result.notes) + _unmapped_note(len(found.unmapped)),
+            "hidden_areas": list(result.hidden_areas),
         })
     if args.out:
         _write_image(args.out, pipeline.render(shown, result))
     print(f"{args.image}: {len(faces)} face(s)", file=sys.stderr)
+    for note in [*result.notes, *_unmapped_note(len(found.unmapped))]:
+        print(f"  {note}", file=sys.stderr)
     return 0
+
+
+def _unmapped_note(count: int) -> list[str]:
+    """A face the detector saw but the landmarker could not map is said, not dropped in silence."""
+    if not count:
+        return []
+    return [f"{count} more face{'s' if count > 1 else ''} seen but not mapped (too small, blurred or turned)"]
 
 
 def annotate_video_command(args: argparse.Namespace) -> int:
@@ -128,7 +149,8 @@ def build_parser() -> argparse.ArgumentParser:
     one.add_argument("--json", help="write the analysis here")
     one.add_argument("--out", help="write the annotated image here (.png or .jpg)")
     one.add_argument("--mirror", action="store_true", help="selfie view: flip left-right, ids stay true")
-    one.add_argument("--max-faces", type=int, default=4)
+    one.add_argument("--max-faces", type=int, default=8, help="faces landmarked at most, largest first")
+    one.add_argument("--face", type=int, help="the face the plan applies to (0: the largest, the default)")
     one.add_argument("--no-hands", action="store_true", help="skip the touch guard's hand detection")
     _add_plan_options(one)
     one.set_defaults(run=annotate)

@@ -23,9 +23,10 @@ from overlays.chart import A4_PORTRAIT, render_chart
 from overlays.compose import FaceZonesAnnotator
 from overlays.compose import OverlayOptions as OverlayOptions  # the overlay's own options, part of Settings
 from overlays.scene import SceneData, StreamMemory
-from vision.faces import Faces
+from vision.faces import FIT_OK, FIT_UNCERTAIN, Faces
+from vision.follow import FaceFollower, FollowOptions
 from vision.hands import HandOptions, Hands, HandTracker
-from vision.landmarker import FaceTracker, LandmarkerOptions
+from vision.landmarker import LandmarkerOptions
 from zones.catalogue import Catalogue, load_catalogue
 from zones.geometry import GeometryIndex, face_geometry
 from zones.plan import Plan
@@ -124,8 +125,14 @@ class Pipeline:
         return render_chart(self.analyse, self.catalogue, size)
 
     def report(self, data: SceneData) -> list[dict[str, Any]]:
-        """Per face: landmarks, box, pose, quality, zones and strokes (the CLI's and the app's JSON)."""
+        """Per face: landmarks, box, pose, quality, fit ("ok" / "uncertain": the mesh against the detector's
+        keypoints; "ok" when unchecked), detector_score (null when no detector saw it), plan (whether the plan
+        applies to it and its mesh fits: only then are its zones and strokes drawn), zones and strokes (the
+        CLI's and the app's JSON)."""
         faces = data.faces
+        fits = faces.fits()
+        scores = faces.detector_scores if faces.detector_scores is not None else np.full(len(faces), np.nan)
+        detector = [None if np.isnan(score) else round(float(score), 3) for score in scores.tolist()]
         return [
             {
                 "landmarks": np.round(faces.landmarks[i].astype(np.float64), 2).tolist(),
@@ -133,6 +140,9 @@ class Pipeline:
                 "pose": dict(zip(("yaw", "pitch", "roll"), np.round(faces.poses[i].astype(float), 1).tolist(),
                                  strict=True)),
                 "quality": faces.quality[i].as_dict() if faces.quality else {},
+                "fit": FIT_OK if fits[i] else FIT_UNCERTAIN,
+                "detector_score": detector[i],
+                "plan": bool(data.guided[i]),
                 **face_report(data.geometry, data.safety, data.segment_status, i, self.catalogue),
             }
             for i in range(len(faces))
@@ -150,9 +160,11 @@ def pipeline_for(settings: Settings) -> Pipeline:
 
 
 class StreamProcessor:
-    """One live stream or replayed clip: its own VIDEO-mode face tracker (and, with the touch guard on, hand
-    tracker, face hold and guard) and its own ``StreamMemory`` (where the labels sat), then the shared
-    pipeline. Settings are read per frame, so the plan and the view can change while the stream runs.
+    """One live stream or replayed clip: its own faces (``vision.follow.FaceFollower``: the VIDEO-mode
+    tracker, with the full-range detector checking each mesh's fit and seeding faces the tracker misses, up
+    to two by default: client and practitioner), with the touch guard on its hand tracker, face hold and
+    guard, and its own ``StreamMemory`` (where the labels sat), then the shared pipeline. Settings are read
+    per frame, so the plan and the view can change while the stream runs.
 
     A hand over the face makes MediaPipe lose the face exactly when the guard matters: the last face is held
     for about half a second, then the state says "hidden". The hand model runs on every second frame
@@ -161,7 +173,8 @@ class StreamProcessor:
 
     def __init__(self, face_options: LandmarkerOptions | None = None,
                  hand_options: HandOptions | None = None) -> None:
-        self._faces = FaceTracker(face_options or LandmarkerOptions(max_faces=1))
+        options = face_options or LandmarkerOptions(max_faces=2)
+        self._faces = FaceFollower(FollowOptions(max_faces=options.max_faces), landmarker=options)
         self._hand_options = hand_options or HandOptions(stride=2)
         self._hands: HandTracker | None = None
         self._hold: FaceHold[Faces] = FaceHold()

@@ -62,7 +62,7 @@ class FaceOutlineAnnotator:
         faces = np.flatnonzero(~data.guided)
         if faces.size == 0:
             return scene
-        outlines = to_fixed(data.faces.landmarks[faces][:, list(FACE_OVAL), :2])
+        outlines = np.ascontiguousarray(to_fixed(data.faces.landmarks[faces][:, list(FACE_OVAL), :2]))
         for face, outline in zip(faces.tolist(), outlines, strict=True):
             color = self._tag(data, face)[1]
             cv2.polylines(scene, [outline], True, color, 1, cv2.LINE_AA, SUBPIXEL_SHIFT)

@@ -22,9 +22,12 @@ def face_report(
     """``{"zones": [...], "strokes": [...]}`` for face ``face_index``.
 
     zones: id, label, kind, side (the subject's own), status, safe_from (ISO or null), reason,
-    polygon [[x, y], ...].
+    polygon [[x, y], ...] (as drawn: on a turned head a point the camera cannot see sits on its nearest
+    visible neighbour), visible_fraction (0..1, share of the outline the camera sees), visible (drawn).
     strokes: id, label, step, points [[x, y], ...] in drawing order, segment_status (one name per
-    consecutive pair of points). ``statuses`` is ``segment_status(geometry, safety)``, shape (F, S).
+    consecutive pair of points), segment_visible (one bool per segment: False over mesh the camera cannot
+    see, or where a neck line would cross the face). ``statuses`` is ``segment_status(geometry, safety)``,
+    shape (F, S).
     """
     index = geometry.index
     if not 0 <= face_index < len(geometry):
@@ -42,9 +45,12 @@ def face_report(
             "safe_from": format_moment(safety.verdicts[a].safe_from),
             "reason": safety.verdicts[a].reason,
             "polygon": _points(polygon),
+            "visible_fraction": round(float(geometry.area_visible_fraction[face_index, a]), 3),
+            "visible": bool(geometry.area_visible[face_index, a]),
         }
         for a, (area, polygon) in enumerate(zip(catalogue.areas, geometry.polygons(face_index), strict=True))
     ]
+    seen = np.split(geometry.segment_visible[face_index], index.segment_offsets[1:-1])
     segments = np.split(names[statuses[face_index]], index.segment_offsets[1:-1])
     strokes = [
         {
@@ -53,9 +59,10 @@ def face_report(
             "step": line.step,
             "points": _points(points),
             "segment_status": segment_names.tolist(),
+            "segment_visible": segment_seen.tolist(),
         }
-        for line, points, segment_names in zip(
-            catalogue.lines, geometry.strokes(face_index), segments, strict=True
+        for line, points, segment_names, segment_seen in zip(
+            catalogue.lines, geometry.strokes(face_index), segments, seen, strict=True
         )
     ]
     return {"zones": zones, "strokes": strokes}
