@@ -48,7 +48,7 @@ def _plan(args: argparse.Namespace) -> Plan:
 
 def _settings(args: argparse.Namespace, *, still: bool = True) -> Settings:
     catalogue_for(args.catalogue)  # a malformed catalogue fails here, with file, entry and field named
-    overlay = OverlayOptions(guide=not still, hud=not still)  # no frozen guide dot or fps on a still
+    overlay = OverlayOptions(guide=not still)  # no frozen guide dot on a still; its HUD holds only the notes
     return Settings(plan=_plan(args), catalogue_path=args.catalogue, mirror=getattr(args, "mirror", False),
                     overlay=overlay, face=getattr(args, "face", None))
 

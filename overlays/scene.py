@@ -26,7 +26,8 @@ from zones.safety import CAUTION, NO_TOUCH, SAFE, SafetyMap
 from zones.touch import TouchReport
 
 ROI_PAD_PX = 6  # room around the areas (grown by their margins) for outlines
-ISSUE_WORDS = {"too_small": "Face too small", "turned": "Face too turned", "out_of_frame": "Face cut off"}
+ISSUE_WORDS = {"out_of_frame": "cut off", "too_small": "too small", "turned": "too turned",
+               "too_dark": "too dark", "too_bright": "too bright"}  # FaceQuality's issue codes, in words
 
 
 @dataclass(frozen=True, eq=False)
@@ -276,8 +277,8 @@ def frame_notes(data: SceneData) -> tuple[str, ...]:
             notes.append("The map does not fit this face: no zones or strokes shown")
         quality = faces.quality[plan_face] if faces.quality else None
         if quality is not None and not quality.ok and quality.hint:
-            issue = ISSUE_WORDS.get(quality.issues[0], "Poor view")
-            notes.append(f"{issue}: {quality.hint.lower()}")
+            issues = " and ".join(ISSUE_WORDS.get(code, code) for code in quality.issues)
+            notes.append(f"Face {issues}: {quality.hint.lower()}")
         hidden = len(data.hidden_areas)
         if hidden:
             notes.append(f"{hidden} area{'s' if hidden > 1 else ''} out of sight: turn your head")
