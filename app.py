@@ -37,12 +37,13 @@ from live import (
     release_stream_context,
     replay_clip,
 )
+from overlays.scene import SceneData
 from pipeline import OverlayOptions, Settings, catalogue_for, pipeline_for
 from vision.assets import SAMPLE_CLIP, AssetError, ensure
 from vision.faces import Faces
+from vision.finder import FaceFinder
 from vision.hands import HandDetector, Hands
 from vision.io import ImageError, read_image
-from vision.landmarker import FaceDetector
 from vision.video import VideoError
 from zones.catalogue import Catalogue, CatalogueError, Span
 from zones.evidence import evidence_rows
@@ -67,9 +68,10 @@ MAX_TREATMENTS = 4
 
 
 @st.cache_resource(show_spinner="Loading the face model…")
-def shared_detector() -> tuple[FaceDetector, threading.Lock]:
-    """One IMAGE-mode detector for every session; MediaPipe graphs are not thread-safe, hence the lock."""
-    return FaceDetector(), threading.Lock()
+def shared_detector() -> tuple[FaceFinder, threading.Lock]:
+    """One face finder (detector + IMAGE-mode landmarker) for every session; MediaPipe graphs are not
+    thread-safe, hence the lock."""
+    return FaceFinder(), threading.Lock()
 
 
 @st.cache_resource(show_spinner="Loading the hand model…")
@@ -403,11 +405,13 @@ def plan_table(plan: Plan, catalogue: Catalogue) -> None:
 # --------------------------------------------------------------------------------- settings and frames ---
 
 
-@st.cache_data(max_entries=16, show_spinner="Finding the face…")
-def detect_faces(image: np.ndarray) -> Faces:
-    detector, lock = shared_detector()
+@st.cache_data(max_entries=16, show_spinner="Finding every face…")
+def detect_faces(image: np.ndarray) -> tuple[Faces, int]:
+    """Every face of a photo, largest first, and how many more the detector saw but could not map."""
+    finder, lock = shared_detector()
     with lock:
-        return detector.detect(image, color="bgr")
+        found = finder.find(image, color="bgr")
+    return found.faces, len(found.unmapped)
 
 
 def detect_hands(image: np.ndarray) -> Hands:
@@ -424,13 +428,14 @@ def encode_png(image_bgr: np.ndarray) -> bytes:
     return encoded.tobytes()
 
 
-def show_faces_message(faces: Faces) -> None:
-    if len(faces) == 0:
-        st.warning("No face found. Use a photo of one face, looking at the camera, in good light.")
-    elif len(faces) > 1:
-        st.info(f"{len(faces)} faces found: each is mapped; the largest comes first.")
-    elif faces.quality and not faces.quality[0].ok:
-        st.warning(f"The map may be off: {faces.quality[0].hint}")
+def show_faces_message(notes: tuple[str, ...], hidden: tuple[str, ...], unmapped: int) -> None:
+    """What was not found or is not drawn: the frame's notes, the areas out of sight, faces left unmapped."""
+    for note in notes:
+        st.warning(note)
+    if hidden:
+        st.markdown("**Turn your head to see:**\n" + "\n".join(f"- {label}" for label in hidden))
+    if unmapped:
+        st.info(f"{unmapped} more face(s) seen but not mapped (too small, blurred or turned).")
 
 
 def show_no_touch(items: tuple[str, ...]) -> None:
@@ -444,17 +449,29 @@ def no_touch_list(settings: Settings) -> None:
     show_no_touch(no_touch_summary(settings))
 
 
-def annotate_still(image: np.ndarray, settings: Settings) -> tuple[np.ndarray, Faces, tuple[str, ...]]:
+def annotate_still(image: np.ndarray, settings: Settings) -> tuple[np.ndarray, SceneData, tuple[str, ...]]:
     """One photo through the shared pipeline: detect (hands too with the touch guard), apply the view, draw.
 
-    Returns the picture, the faces and the labels of the no-touch areas a fingertip is in.
+    Returns the picture, the frame's record and the labels of the no-touch areas a fingertip is in.
     """
-    faces = detect_faces(image)
+    faces, _ = detect_faces(image)
     hands = detect_hands(image) if settings.touch_guard else None
     pipeline = pipeline_for(settings)
     shown, result = pipeline.process(image, faces, hands)
     touching = result.touch.active_labels if result.touch is not None else ()
-    return pipeline.render(shown, result), faces, touching
+    return pipeline.render(shown, result), result, touching
+
+
+def choose_face(image: np.ndarray) -> int | None:
+    """With several faces in the photo, which one the plan applies to (the largest by default)."""
+    faces, _ = detect_faces(image)
+    if len(faces) < 2:
+        return None
+    widths = (faces.boxes[:, 2] - faces.boxes[:, 0]).tolist()
+    names = [f"Face {i + 1}{' (largest)' if i == 0 else ''}, {w:.0f} px wide" for i, w in enumerate(widths)]
+    choice = st.selectbox("The plan applies to", range(len(faces)), format_func=names.__getitem__,
+                          key="plan_face", help="The other faces get a grey outline and no plan.")
+    return int(choice) if choice is not None and choice < len(faces) else None
 
 
 # ---------------------------------------------------------------------------------------------- modes ---
@@ -480,11 +497,12 @@ def photo_mode(settings: Settings, display: Display) -> None:
         if shot is None:
             return
         image, mirror, name = read_image(shot.getvalue()), display.mirror, "snapshot"
-    shown, faces, touching = annotate_still(image, replace(settings, mirror=mirror))
+    face = choose_face(image)
+    shown, result, touching = annotate_still(image, replace(settings, mirror=mirror, face=face))
     picture, notes = st.columns([3, 2])
-    picture.image(shown[:, :, ::-1], caption=f"{name}: {len(faces)} face(s)", width="stretch")
+    picture.image(shown[:, :, ::-1], caption=f"{name}: {len(result.faces)} face(s)", width="stretch")
     with notes:
-        show_faces_message(faces)
+        show_faces_message(result.notes, result.hidden_areas, detect_faces(image)[1])
         if touching:
             st.error("Fingertip in a no-touch area: " + ", ".join(touching))
         no_touch_list(settings)

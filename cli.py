@@ -4,6 +4,10 @@ Subcommands: ``annotate`` (photos: files, folders, globs), ``annotate-video`` (a
 chart of a plan). A bad input exits 2 with a one-line message; ``annotate`` over several photos names each bad
 file on a line of its own, goes on with the rest and exits 2 when any was refused. A photo with no face exits
 0 with ``"faces": []``. The analysis JSON follows ``schemas/analysis.schema.json``.
+Photos: every face is found by the full-range detector and landmarked from its crop; the plan applies to one
+face (``--face N``, index into ``faces``, largest first; default the largest), the others get "no plan".
+``"notes"`` says what was not found or is not drawn (no face, a face too small or turned, a map that does
+not fit, areas out of sight).
 """
 
 from __future__ import annotations
@@ -25,9 +29,10 @@ import cv2
 from overlays.chart import save_chart
 from pipeline import OverlayOptions, Pipeline, Settings, StreamProcessor, catalogue_for
 from vision.assets import AssetError
+from vision.finder import FaceFinder, FinderOptions
 from vision.hands import HandDetector
 from vision.io import ImageError, read_image
-from vision.landmarker import FaceDetector, LandmarkerOptions
+from vision.landmarker import LandmarkerOptions
 from vision.video import annotate_video, terminal_progress
 from zones.catalogue import CatalogueError
 from zones.plan import Plan, PlanError, build_plan
@@ -51,9 +56,9 @@ def _plan(args: argparse.Namespace) -> Plan:
 
 def _settings(args: argparse.Namespace, *, still: bool = True) -> Settings:
     catalogue_for(args.catalogue)  # a malformed catalogue fails here, with file, entry and field named
-    overlay = OverlayOptions(guide=not still, hud=not still)  # no frozen guide dot or fps on a still
+    overlay = OverlayOptions(guide=not still)  # no frozen guide dot on a still; its HUD holds only the notes
     return Settings(plan=_plan(args), catalogue_path=args.catalogue, mirror=getattr(args, "mirror", False),
-                    overlay=overlay)
+                    overlay=overlay, face=getattr(args, "face", None))
 
 
 def _write_json(path: str, document: dict[str, Any]) -> None:
@@ -122,8 +127,8 @@ def _output_names(paths: Sequence[Path]) -> list[str]:
     return stems
 
 
-def analysis_document(image_path: Path, shown: Any, pipeline: Pipeline, data: Any, mirrored: bool
-                      ) -> dict[str, Any]:
+def analysis_document(image_path: Path, shown: Any, pipeline: Pipeline, data: Any, mirrored: bool,
+                      notes: Sequence[str]) -> dict[str, Any]:
     """The analysis JSON of one photo (``schemas/analysis.schema.json``): the fields of schema version 1."""
     height, width = shown.shape[:2]
     return {
@@ -134,6 +139,8 @@ def analysis_document(image_path: Path, shown: Any, pipeline: Pipeline, data: An
         **guidance_report(data.safety),
         "faces": pipeline.report(data),
         "touches": data.touch.as_json() if data.touch is not None else [],
+        "notes": list(notes),
+        "hidden_areas": list(data.hidden_areas),
     }
 
 
@@ -158,13 +165,17 @@ def annotate(args: argparse.Namespace) -> int:
             if value and Path(value).suffix and not Path(value).is_dir():
                 raise CliError(f"{option} {value}: with several photos, name a folder (one file per photo)"
                                + (" or use --jsonl" if option == "--json" else ""))
+    if args.max_faces < 1:
+        raise CliError(f"--max-faces must be at least 1, got {args.max_faces}")
+    if args.face is not None and args.face < 0:
+        raise CliError(f"--face must be 0 or more (0 is the largest face), got {args.face}")
     pipeline = Pipeline(_settings(args))  # a bad plan or catalogue stops here, before any photo
     for problem in inputs.problems:
         print(f"error: {problem}", file=sys.stderr)
     refused = len(inputs.problems)
     stems = _output_names(inputs.paths)
     with ExitStack() as models, _jsonl_stream(args.jsonl) as stream:
-        detector: FaceDetector | None = None
+        finder: FaceFinder | None = None
         hand_detector: HandDetector | None = None
         for path, stem in zip(inputs.paths, stems, strict=True):
             try:
@@ -175,13 +186,15 @@ def annotate(args: argparse.Namespace) -> int:
                 print(f"error: {message}" if named else f"error: {path}: {message}", file=sys.stderr)
                 refused += 1
                 continue
-            if detector is None:  # the models start with the first readable photo
-                detector = models.enter_context(FaceDetector(LandmarkerOptions(max_faces=args.max_faces)))
+            if finder is None:  # the models start with the first readable photo
+                finder = models.enter_context(FaceFinder(FinderOptions(max_faces=args.max_faces)))
                 hand_detector = None if args.no_hands else models.enter_context(HandDetector())
-            faces = detector.detect(image, color="bgr")
+            found = finder.find(image, color="bgr")
+            faces = found.faces
             hands = hand_detector.detect(image, color="bgr") if hand_detector is not None else None
             shown, data = pipeline.process(image, faces, hands)
-            document = analysis_document(path, shown, pipeline, data, args.mirror)
+            notes = [*data.notes, *_unmapped_note(len(found.unmapped))]
+            document = analysis_document(path, shown, pipeline, data, args.mirror, notes)
             if args.json:
                 _write_json(str(Path(args.json) / f"{stem}.json") if inputs.several else args.json, document)
             if stream is not None:
@@ -192,10 +205,19 @@ def annotate(args: argparse.Namespace) -> int:
                              pipeline.render(shown, data))
             withheld = " (guidance withheld)" if data.safety.withheld else ""
             print(f"{path}: {len(faces)} face(s){withheld}", file=sys.stderr)
+            for note in notes:
+                print(f"  {note}", file=sys.stderr)
     if not inputs.paths and not inputs.problems:
         print("error: no photo given", file=sys.stderr)
         refused += 1
     return EXIT_BAD_INPUT if refused else 0
+
+
+def _unmapped_note(count: int) -> list[str]:
+    """A face the detector saw but the landmarker could not map is said, not dropped in silence."""
+    if not count:
+        return []
+    return [f"{count} more face{'s' if count > 1 else ''} seen but not mapped (too small, blurred or turned)"]
 
 
 def annotate_video_command(args: argparse.Namespace) -> int:
@@ -244,7 +266,8 @@ def build_parser() -> argparse.ArgumentParser:
     one.add_argument("--jsonl", help="write one analysis per line to this JSON Lines file ('-': stdout)")
     one.add_argument("--out", help="write the annotated image here, .png or .jpg (several: a folder)")
     one.add_argument("--mirror", action="store_true", help="selfie view: flip left-right, ids stay true")
-    one.add_argument("--max-faces", type=int, default=4)
+    one.add_argument("--max-faces", type=int, default=8, help="faces landmarked at most, largest first")
+    one.add_argument("--face", type=int, help="the face the plan applies to (0: the largest, the default)")
     one.add_argument("--no-hands", action="store_true", help="skip the touch guard's hand detection")
     _add_plan_options(one)
     one.set_defaults(run=annotate)

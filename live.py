@@ -284,7 +284,7 @@ def no_touch_summary(settings: Settings) -> tuple[str, ...]:
 def frame_report(data: SceneData, settings: Settings) -> FrameReport:
     """What the status panel shows of one processed frame."""
     faces = data.faces
-    hint = faces.quality[0].hint if len(faces) and faces.quality else ""
+    hint = "; ".join(data.notes)  # no face, a map that does not fit, too small or turned, out of sight
     touching = data.touch.active_labels if data.touch is not None else ()
     caution = int(np.count_nonzero(np.asarray(data.segment_status) == CAUTION))
     return FrameReport(faces=len(faces), hint=hint, no_touch=no_touch_summary(settings), touching=touching,

@@ -23,9 +23,10 @@ from overlays.chart import A4_PORTRAIT, render_chart
 from overlays.compose import FaceZonesAnnotator
 from overlays.compose import OverlayOptions as OverlayOptions  # the overlay's own options, part of Settings
 from overlays.scene import SceneData, StreamMemory
-from vision.faces import Faces
+from vision.faces import FIT_OK, FIT_UNCERTAIN, Faces
+from vision.follow import FaceFollower, FollowOptions
 from vision.hands import HandOptions, Hands, HandTracker
-from vision.landmarker import FaceTracker, LandmarkerOptions
+from vision.landmarker import LandmarkerOptions
 from zones.catalogue import Catalogue, load_catalogue
 from zones.geometry import GeometryIndex, face_geometry
 from zones.plan import Plan
@@ -41,6 +42,7 @@ class Settings:
     ``catalogue_path`` None is the shipped catalogue; ``mirror`` turns on the selfie view (applied after
     detection to pixels and coordinates together, so ids keep naming the subject's own side);
     ``touch_guard`` tracks hands on streams and clips and warns when a fingertip enters a no-touch area.
+    ``face`` is the face (index, largest first on photos) the plan applies to, None: the largest.
     ``require_answers`` withholds guidance until every screening question is answered (the app asks them
     first); ``warning_sign`` (a catalogue ``stop_signs`` id) withholds it while a warning sign is reported.
     """
@@ -53,6 +55,7 @@ class Settings:
     touch_guard: bool = False
     require_answers: bool = False
     warning_sign: str | None = None
+    face: int | None = None
 
 
 @functools.lru_cache(maxsize=8)
@@ -107,7 +110,7 @@ class Pipeline:
             hits = no_touch_hits(hands, geometry, self.safety)
             touch = (guard or self.new_guard()).update(hits, timestamp_ms, face_state)
         return SceneData(geometry, self.safety, statuses, faces, touch, timestamp_ms / 1000.0,
-                         self.settings.current_line, fps, memory)
+                         self.settings.current_line, fps, memory, chosen_face=self.settings.face)
 
     def process(self, frame_bgr: np.ndarray, faces: Faces, hands: Hands | None = None, *,
                 guard: TouchGuard | None = None, timestamp_ms: float = 0.0, face_state: FaceState = "live",
@@ -127,8 +130,14 @@ class Pipeline:
         return render_chart(self.analyse, self.catalogue, size)
 
     def report(self, data: SceneData) -> list[dict[str, Any]]:
-        """Per face: landmarks, box, pose, quality, zones and strokes (the CLI's and the app's JSON)."""
+        """Per face: landmarks, box, pose, quality, fit ("ok" / "uncertain": the mesh against the detector's
+        keypoints; "ok" when unchecked), detector_score (null when no detector saw it), plan (whether the plan
+        applies to it and its mesh fits: only then are its zones and strokes drawn), zones and strokes (the
+        CLI's and the app's JSON)."""
         faces = data.faces
+        fits = faces.fits()
+        scores = faces.detector_scores if faces.detector_scores is not None else np.full(len(faces), np.nan)
+        detector = [None if np.isnan(score) else round(float(score), 3) for score in scores.tolist()]
         return [
             {
                 "landmarks": np.round(faces.landmarks[i].astype(np.float64), 2).tolist(),
@@ -136,6 +145,9 @@ class Pipeline:
                 "pose": dict(zip(("yaw", "pitch", "roll"), np.round(faces.poses[i].astype(float), 1).tolist(),
                                  strict=True)),
                 "quality": faces.quality[i].as_dict() if faces.quality else {},
+                "fit": FIT_OK if fits[i] else FIT_UNCERTAIN,
+                "detector_score": detector[i],
+                "plan": bool(data.guided[i]),
                 **face_report(data.geometry, data.safety, data.segment_status, i, self.catalogue),
             }
             for i in range(len(faces))
@@ -153,9 +165,11 @@ def pipeline_for(settings: Settings) -> Pipeline:
 
 
 class StreamProcessor:
-    """One live stream or replayed clip: its own VIDEO-mode face tracker (and, with the touch guard on, hand
-    tracker, face hold and guard) and its own ``StreamMemory`` (where the labels sat), then the shared
-    pipeline. Settings are read per frame, so the plan and the view can change while the stream runs.
+    """One live stream or replayed clip: its own faces (``vision.follow.FaceFollower``: the VIDEO-mode
+    tracker, with the full-range detector checking each mesh's fit and seeding faces the tracker misses, up
+    to two by default: client and practitioner), with the touch guard on its hand tracker, face hold and
+    guard, and its own ``StreamMemory`` (where the labels sat), then the shared pipeline. Settings are read
+    per frame, so the plan and the view can change while the stream runs.
 
     A hand over the face makes MediaPipe lose the face exactly when the guard matters: the last face is held
     for about half a second, then the state says "hidden". The hand model runs on every second frame
@@ -164,7 +178,8 @@ class StreamProcessor:
 
     def __init__(self, face_options: LandmarkerOptions | None = None,
                  hand_options: HandOptions | None = None) -> None:
-        self._faces = FaceTracker(face_options or LandmarkerOptions(max_faces=1))
+        options = face_options or LandmarkerOptions(max_faces=2)
+        self._faces = FaceFollower(FollowOptions(max_faces=options.max_faces), landmarker=options)
         self._hand_options = hand_options or HandOptions(stride=2)
         self._hands: HandTracker | None = None
         self._hold: FaceHold[Faces] = FaceHold()

@@ -15,6 +15,7 @@ from typing import cast
 import numpy as np
 
 from overlays.areas import ZoneAnnotator
+from overlays.faces import FaceOutlineAnnotator
 from overlays.guide import GuideAnnotator
 from overlays.hud import HudAnnotator
 from overlays.labels import LabelAnnotator
@@ -42,6 +43,7 @@ class Layer:
 LAYERS: tuple[Layer, ...] = (
     Layer("mesh", lambda o: MeshAnnotator(), default=False),  # debug view of the raw face mesh
     Layer("zones", lambda o: ZoneAnnotator(opacity=o.opacity)),
+    Layer("faces", lambda o: FaceOutlineAnnotator()),  # faces without guidance: outline and "no plan"
     Layer("strokes", lambda o: StrokeAnnotator()),
     Layer("guide", lambda o: GuideAnnotator()),
     Layer("labels", lambda o: LabelAnnotator(large=o.large_labels), claims=3),

@@ -114,10 +114,13 @@ class LabelAnnotator:
     def label_set(self, data: SceneData, face: int) -> LabelSet:
         """The labels of this frame's plan and statuses (cached on them)."""
         size = text_px(self.size_px, data.frame_size[1])
-        return self._label_set(data.geometry.index, data.safety, data.segment_status[face].tobytes(), size)
+        drawn, shown = data.drawn_status[face].tobytes(), data.area_shown[face].tobytes()
+        return self._label_set(data.geometry.index, data.safety, drawn, shown, size)
 
     @functools.lru_cache(maxsize=32)  # noqa: B019 - keyed on (style, plan, statuses, size); small and bounded
-    def _label_set(self, index: GeometryIndex, safety: SafetyMap, status_bytes: bytes, size: int) -> LabelSet:
+    def _label_set(
+        self, index: GeometryIndex, safety: SafetyMap, status_bytes: bytes, shown_bytes: bytes, size: int
+    ) -> LabelSet:
         stroke_points = len(index.weights)
         lines = badge_points = np.zeros(0, np.intp)
         if self.steps:
@@ -128,6 +131,7 @@ class LabelAnnotator:
             lines = lines_shown[np.sort(one_per_step)]
             badge_points = index.segment_start[segments[first][np.sort(one_per_step)]]
         areas = self.chosen_areas(safety)
+        areas = areas[np.frombuffer(shown_bytes, bool)[areas]]  # only areas drawn on this face
         status = np.asarray(safety.area_status)
         badge = round(size * BADGE_SCALE)
         sprites = [badge_sprite(str(int(index.line_steps[line])), badge, self.step_color) for line in lines]

@@ -24,12 +24,17 @@ def when_text(moment: datetime, now: datetime) -> str:
 
 
 @lru_cache(maxsize=64)
-def status_rows(safety: SafetyMap, area_labels: tuple[str, ...], caution_segments: int = 0
-                ) -> tuple[tuple[str, Color | None], ...]:
-    """The panel's rows: the colour key, how many stroke segments are caution in this frame, then the next
-    area to become safe (or that none is waiting); when guidance is withheld, that first.
+def status_rows(
+    safety: SafetyMap,
+    area_labels: tuple[str, ...],
+    caution_segments: int = 0,
+    shown: tuple[bool, ...] | None = None,
+) -> tuple[tuple[str, Color | None], ...]:
+    """The panel's rows: the colour key (when guidance is withheld, that first), how many stroke segments are
+    caution in this frame, the next area to become safe (or that none is waiting), and how many areas are
+    no-touch today among those drawn (``shown`` per area; None: all of them).
 
-    Cached per safety map (one per plan) and count, so a frame costs a dictionary look-up.
+    Cached per safety map (one per plan), count and what is drawn, so a frame costs a dictionary look-up.
     """
     status = np.asarray(safety.area_status)
     rows: list[tuple[str, Color | None]] = []
@@ -51,9 +56,13 @@ def status_rows(safety: SafetyMap, area_labels: tuple[str, ...], caution_segment
         rows.append((when_text(moment, safety.plan.moment), None))
     elif not (status == CAUTION).any():
         rows.append(("Nothing to avoid today", None))
-    waiting = int((status == NO_TOUCH).sum())
+    drawn = np.ones(len(status), bool) if shown is None else np.asarray(shown, bool)
+    waiting = int(((status == NO_TOUCH) & drawn).sum())
     if waiting > 1:
         rows.append((f"{waiting} areas no-touch today", None))
+    hidden = int(((status == NO_TOUCH) & ~drawn).sum())
+    if hidden and drawn.any():
+        rows.append((f"+{hidden} no-touch not in view", None))
     return tuple(rows)
 
 
@@ -82,8 +91,10 @@ class LegendAnnotator:
     def sprite(self, data: SceneData) -> Sprite:
         """The panel for this frame's plan (cached on its text and size)."""
         size = text_px(self.size_px, data.frame_size[1])
-        caution = int(np.count_nonzero(np.asarray(data.segment_status) == CAUTION))
-        return panel_sprite(status_rows(data.safety, data.geometry.index.area_labels, caution), size)
+        face = data.plan_face
+        caution = int(np.count_nonzero(data.drawn_status[face] == CAUTION)) if face is not None else 0
+        shown = tuple(data.area_shown[face].tolist()) if face is not None else None
+        return panel_sprite(status_rows(data.safety, data.geometry.index.area_labels, caution, shown), size)
 
     def place(self, data: SceneData, taken: np.ndarray) -> list[Placed]:
         """The panel in the first allowed corner that covers no face and nothing ``taken`` ``(M, 4)``, else

@@ -320,7 +320,8 @@ def test_faces_at_or_beyond_the_frame_edge_draw_without_error(zone_sample_faces,
     assert drawn.shape == raw.shape
 
 
-def test_several_faces_are_each_annotated(zone_sample_faces) -> None:
+def test_the_plan_goes_on_one_face_of_several(zone_sample_faces) -> None:
+    """Two faces in view: the plan's zones go on the largest (or the chosen one), the other gets none."""
     raw, data = scene_for(zone_sample_faces, NASOLABIAL_PLAN)
     canvas = np.zeros((raw.shape[0], raw.shape[1] * 2, 3), np.uint8)
     canvas[:, : raw.shape[1]] = raw
@@ -338,8 +339,17 @@ def test_several_faces_are_each_annotated(zone_sample_faces) -> None:
     drawn = ZoneAnnotator().annotate(canvas.copy(), both)
     left = area_mask(both, "nasolabial_left", shrink_px=2)
     right = np.roll(left, raw.shape[1], axis=1)
+    assert both.plan_face == 0 and both.guided.tolist() == [True, False]
     assert redness(drawn, left) > redness(canvas, left) + 25
+    assert redness(drawn, right) == pytest.approx(redness(canvas, right), abs=1.0)
+    assert "1 other face: no plan" in both.notes
+    second = pipeline_for(Settings(plan=NASOLABIAL_PLAN, face=1)).analyse(twin)
+    drawn = ZoneAnnotator().annotate(canvas.copy(), second)
     assert redness(drawn, right) > redness(canvas, right) + 25
+    assert redness(drawn, left) == pytest.approx(redness(canvas, left), abs=1.0)
+    missing = pipeline_for(Settings(plan=NASOLABIAL_PLAN, face=5)).analyse(twin)
+    assert missing.plan_face is None and not missing.guided.any()
+    assert missing.notes[0].startswith("Face 5 not found")
 
 
 def overlaps(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -247,7 +247,9 @@ class StopSign(_Frozen):
 
 
 class Area(_Frozen):
-    """A treatment area: an ordered outline of mesh indices walking once around it."""
+    """A treatment area: an ordered outline of mesh indices walking once around it. ``offsets`` moves some
+    outline points off the mesh, (across, down) in face heights like a stroke point's offset: the forehead
+    reaches above the mesh's top row up to the hairline."""
 
     id: Identifier
     label: str = Field(min_length=1)
@@ -255,6 +257,29 @@ class Area(_Frozen):
     side: Side
     outline: tuple[Landmark, ...] = Field(min_length=3)
     vessel_care: bool = False
+    offsets: tuple[tuple[Landmark, tuple[float, float]], ...] = ()
+
+    @field_validator("offsets", mode="before")
+    @classmethod
+    def _offsets_pairs(cls, value: Any) -> Any:
+        """Written as a mapping ``{landmark: [across, down]}``; held as sorted pairs (hashable)."""
+        return tuple(sorted(value.items())) if isinstance(value, Mapping) else value
+
+    @field_validator("offsets")
+    @classmethod
+    def _offsets_finite(
+        cls, value: tuple[tuple[int, tuple[float, float]], ...]
+    ) -> tuple[tuple[int, tuple[float, float]], ...]:
+        if not all(math.isfinite(v) and abs(v) <= 1.0 for _, pair in value for v in pair):
+            raise ValueError("each offset must be two finite numbers within +-1 face height")
+        return value
+
+    @model_validator(mode="after")
+    def _offsets_on_outline(self) -> Area:
+        stray = sorted({landmark for landmark, _ in self.offsets} - set(self.outline))
+        if stray:
+            raise ValueError(f"offsets: landmark {', '.join(map(str, stray))} is not on the outline")
+        return self
 
     @field_validator("outline")
     @classmethod

@@ -26,10 +26,13 @@ def face_report(
     """``{"zones": [...], "strokes": [...]}`` for face ``face_index``.
 
     zones: id, label, kind, side (the subject's own), status, safe_from (ISO or null), reason,
-    polygon [[x, y], ...], verdict (who decided, the rule, its default, the range its sources span and the
-    sources: ``Verdict.as_json``).
+    polygon [[x, y], ...] (as drawn: on a turned head a point the camera cannot see sits on its nearest
+    visible neighbour), visible_fraction (0..1, share of the outline the camera sees), visible (drawn),
+    verdict (who decided, the rule, its default, the range its sources span and its sources).
     strokes: id, label, step, points [[x, y], ...] in drawing order, segment_status (one name per
-    consecutive pair of points). ``statuses`` is ``segment_status(geometry, safety)``, shape (F, S).
+    consecutive pair of points), segment_visible (one bool per segment: False over mesh the camera cannot
+    see, or where a neck line would cross the face). ``statuses`` is ``segment_status(geometry, safety)``,
+    shape (F, S).
     """
     index = geometry.index
     if not 0 <= face_index < len(geometry):
@@ -48,9 +51,12 @@ def face_report(
             "reason": safety.verdicts[a].reason,
             "polygon": _points(polygon),
             "verdict": safety.verdicts[a].as_json(),
+            "visible_fraction": round(float(geometry.area_visible_fraction[face_index, a]), 3),
+            "visible": bool(geometry.area_visible[face_index, a]),
         }
         for a, (area, polygon) in enumerate(zip(catalogue.areas, geometry.polygons(face_index), strict=True))
     ]
+    seen = np.split(geometry.segment_visible[face_index], index.segment_offsets[1:-1])
     segments = np.split(names[statuses[face_index]], index.segment_offsets[1:-1])
     strokes = [
         {
@@ -59,9 +65,10 @@ def face_report(
             "step": line.step,
             "points": _points(points),
             "segment_status": segment_names.tolist(),
+            "segment_visible": segment_seen.tolist(),
         }
-        for line, points, segment_names in zip(
-            catalogue.lines, geometry.strokes(face_index), segments, strict=True
+        for line, points, segment_names, segment_seen in zip(
+            catalogue.lines, geometry.strokes(face_index), segments, seen, strict=True
         )
     ]
     return {"zones": zones, "strokes": strokes}
