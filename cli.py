@@ -86,6 +86,7 @@ def annotate(args: argparse.Namespace) -> int:
             "plan": pipeline.settings.plan.to_json(include_today=True),
             "faces": pipeline.report(result),
             "touches": result.touch.as_json() if result.touch is not None else [],
+            **pipeline.labels(result),
         })
     if args.out:
         _write_image(args.out, pipeline.render(shown, result))

@@ -1,32 +1,70 @@
-"""Names on the face: treated areas and the massage steps, placed so that no two labels overlap.
+"""Names on the faces: treated areas and the massage steps, laid out over every face of the frame at once.
+
+Labels are sized to their face (``TEXT_MM`` of the face, within a legible floor and a ceiling), sit outside
+the face on their zone's side where there is room, joined to the zone by a thin leader line, and never cover
+another label, another face, a no-touch area, the zone they name or the frame's edge. The most important
+claim space first: no-touch areas, caution areas, step badges, then safe areas. Labels that find no room,
+and zones the camera cannot see, are listed instead: in a compact panel placed by the same layout, and in
+``LabelLayout.unlabelled`` (the CLI's JSON, the app's status).
 
 Text comes from cached sprites and is never flipped: a mirrored (selfie) frame is flipped before anything is
 drawn, and a sided area keeps the subject's own side in its name ("Cheek (L)" is the subject's left cheek,
-wherever it appears on screen).
+wherever it appears on screen); its label sits on the side of the face where that cheek appears.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
+import cv2
 import numpy as np
 
-from overlays.layout import NOTHING_TAKEN, Placed, paste_all, place_labels
+from overlays.layout import (
+    NOTHING_TAKEN,
+    ON_FACE,
+    UNPLACED,
+    Placed,
+    boxes,
+    choose_spots,
+    covers_mask,
+    label_spots,
+    outside_frame,
+    overlaps_any,
+    panel_spots,
+    paste_all,
+    place_panel,
+    spot_costs,
+)
 from overlays.scene import SceneData
-from overlays.sprites import Sprite, badge_sprite, text_sprite
-from overlays.style import CAUTION_AMBER, SAFE_GREEN, WHITE, Color, text_px
+from overlays.sprites import Sprite, badge_sprite, font, panel_sprite, text_sprite
+from overlays.style import CAUTION_AMBER, MIN_TEXT_PX, NO_TOUCH_RED, SAFE_GREEN, WHITE, Color
 from zones.geometry import GeometryIndex
-from zones.safety import CAUTION, NO_TOUCH, SAFE, SafetyMap
+from zones.safety import CAUTION, NO_TOUCH, SAFE, STATUS_NAMES, SafetyMap
 
 _SIDE = re.compile(r"\s*\((left|right)\)\s*$")
 LARGE_SCALE = 1.7  # large-label mode, for a practitioner's screen across the room
 LABEL_GAP_PX = 3
 BADGE_SCALE = 0.85  # step badges a little smaller than names: they sit on the strokes
 AREA_CHOICES = ("treated", "no_touch", "all", "none")
-MEMORY_SLOT = "labels"  # StreamMemory slot: (face, id of a LabelSet) -> (that LabelSet, spots chosen)
-MEMORY_SIZE = 64  # label sets remembered per stream (a status pattern that comes back finds its spots)
+TEXT_MM = 5.5  # label text height, in millimetres of the face it names: sized to the face
+LEGIBLE_PX = 11  # the smallest label on a frame whose short side is 720 px (scaled with that side)
+CEILING = 2.0  # the largest label: this many times the smallest
+REFERENCE_SIDE = 720
+LEADER_MIN = 0.6  # a label farther than this many text heights from its anchor gets a leader line
+PANEL_MARGIN = 10
+PANEL_WIDTH = 0.45  # the list panel's rows are cut to this share of the frame's width (at least 220 px)
+PANEL_TRIES = 4  # labels under the list panel give way at most this many times a frame
+NOSE_TIP = 1  # landmark: a face's midline, for which side of the face a zone is on
+MEMORY_SLOT = "labels"  # StreamMemory slot: a ``LabelMemory``
+MEMORY_SIZE = 256  # label spots remembered per stream (forgotten all at once beyond this)
+ZONE, STEP = "zone", "step"
+NO_ROOM, HIDDEN = "no_room", "hidden"
+# Claim order: no-touch names, caution names, step badges, safe names.
+RANKS = {NO_TOUCH: 0, CAUTION: 1, SAFE: 3}
+STEP_RANK = 2
 
 
 def short_label(label: str) -> str:
@@ -41,19 +79,139 @@ def wait_text(seconds: float) -> str:
     return f"{int(np.ceil(seconds / 86_400))} d"
 
 
-@dataclass(frozen=True)
-class LabelSet:
-    """The labels of one plan and status pattern: sprites in priority order and what each is anchored to.
+def legible_px(frame_size: tuple[int, int], scale: float = 1.0, floor_px: int = LEGIBLE_PX) -> int:
+    """The smallest label height for this frame: ``floor_px`` on a 720 px short side, scaled with it (never
+    below ``MIN_TEXT_PX``), times ``scale`` (the large-label mode)."""
+    return round(max(MIN_TEXT_PX, floor_px * min(frame_size) / REFERENCE_SIDE) * scale)
 
-    Labels are in the order they claim space: no-touch area names, step badges (where each step's first line
-    becomes touchable), then the other area names. ``anchors (N, Q + P) float32`` maps one face's stroke
-    points followed by its outline points to each label's anchor (a badge's stroke point, an area's mean
-    outline point) in one product; ``sizes (N, 2)`` the space each label takes.
+
+def label_px(
+    px_per_mm: float,
+    frame_size: tuple[int, int],
+    scale: float = 1.0,
+    text_mm: float = TEXT_MM,
+    floor_px: int = LEGIBLE_PX,
+) -> int:
+    """Label text height for a face of ``px_per_mm``: ``text_mm`` of the face, at least ``legible_px`` and
+    at most ``CEILING`` times that (``scale``: the large-label mode)."""
+    floor = legible_px(frame_size, scale, floor_px)
+    return round(min(max(text_mm * scale * px_per_mm, floor), CEILING * floor))
+
+
+@dataclass(frozen=True)
+class _Label:
+    """One label while the frame is laid out: whose, what it names, its text, status code, sprite, colour."""
+
+    face: int
+    kind: str
+    id: str
+    text: str
+    status: int
+    sprite: Sprite | None = None
+    color: Color = WHITE
+
+    @property
+    def key(self) -> tuple[int, str, str]:
+        return self.face, self.kind, self.id
+
+
+@dataclass(frozen=True, eq=False)
+class LabelSet:
+    """One face's labels for one plan, status pattern, visibility and size, in the order they were built.
+
+    ``anchors (N, Q + P) float32`` maps the face's stroke points followed by its outline points to each
+    label's anchor (a badge's stroke point, an area's mean outline point) in one product; ``sizes (N, 2)``
+    the room each label takes (sprite plus ``LABEL_GAP_PX``); ``areas (N,)`` the area a name labels (-1 for
+    a badge); ``ranks (N,)`` claim order. ``hidden`` lists the chosen areas the camera cannot see: ``(area
+    id, text, status)``.
     """
 
     sprites: tuple[Sprite, ...]
     sizes: np.ndarray
     anchors: np.ndarray
+    kinds: tuple[str, ...]
+    ids: tuple[str, ...]
+    texts: tuple[str, ...]
+    status: np.ndarray
+    areas: np.ndarray
+    ranks: np.ndarray
+    colors: tuple[Color, ...]
+    hidden: tuple[tuple[str, str, int], ...]
+
+
+@dataclass(frozen=True)
+class LabelSpot:
+    """A label on the image: its face, what it names (``kind`` ``"zone"`` or ``"step"``, ``id``), its text
+    and status, its box x0 y0 x1 y1 and the anchor its leader line joins, in pixels of the image as shown."""
+
+    face: int
+    kind: str
+    id: str
+    text: str
+    status: str
+    box: tuple[int, int, int, int]
+    anchor: tuple[float, float]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "face": self.face,
+            "text": self.text,
+            "box": list(self.box),
+            "anchor": [round(self.anchor[0], 1), round(self.anchor[1], 1)],
+            "kind": self.kind,
+            "id": self.id,
+            "status": self.status,
+        }
+
+
+@dataclass(frozen=True)
+class Unlabelled:
+    """A label listed beside the image instead: ``reason`` ``"no_room"`` or ``"hidden"`` (a zone the camera
+    cannot see: turn the head)."""
+
+    face: int
+    kind: str
+    id: str
+    text: str
+    status: str
+    reason: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "face": self.face,
+            "text": self.text,
+            "kind": self.kind,
+            "id": self.id,
+            "status": self.status,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
+class LabelLayout:
+    """One frame's labels: what is pasted (``placed``: labels, then the list panel), the labels drawn and
+    the ones listed instead."""
+
+    placed: tuple[Placed, ...] = ()
+    labels: tuple[LabelSpot, ...] = ()
+    unlabelled: tuple[Unlabelled, ...] = ()
+
+    def as_json(self) -> dict[str, list[dict[str, Any]]]:
+        """``{"labels": [...], "unlabelled": [...]}``, the CLI's top-level fields."""
+        return {
+            "labels": [s.as_json() for s in self.labels],
+            "unlabelled": [u.as_json() for u in self.unlabelled],
+        }
+
+
+@dataclass(eq=False)
+class LabelMemory:
+    """Per stream: the candidate spot each label took last frame (keyed by face, kind and id), each face's
+    text size (kept while the face's size wobbles by a pixel) and the list panel's spot."""
+
+    spots: dict[tuple[int, str, str], int] = field(default_factory=dict)
+    sizes: dict[int, int] = field(default_factory=dict)
+    panel: int = UNPLACED
 
 
 def area_texts(safety: SafetyMap, labels: tuple[str, ...], areas: np.ndarray) -> list[str]:
@@ -69,19 +227,71 @@ def area_texts(safety: SafetyMap, labels: tuple[str, ...], areas: np.ndarray) ->
     return texts
 
 
-class LabelAnnotator:
-    """Area names at their centres and a number badge where each massage step starts, without overlaps.
+def face_flags(data: SceneData) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Which faces get labels ``(F,) bool`` and which of their areas ``(F, A) bool`` and stroke segments
+    ``(F, S) bool`` the camera sees, from the record where the steps before provide them (``Faces.fits()``:
+    a mesh that does not fit gets none; ``FaceGeometry.area_visible`` / ``segment_visible``), else all
+    true."""
+    geometry = data.geometry
+    count, areas = len(geometry.px_per_mm), len(geometry.area_ids)
+    labelled = np.ones(count, bool)
+    fits = getattr(data.faces, "fits", None)
+    if fits is not None:
+        labelled &= np.asarray(fits(), bool)
+    area_visible = getattr(geometry, "area_visible", None)
+    segment_visible = getattr(geometry, "segment_visible", None)
+    return (
+        labelled,
+        np.ones((count, areas), bool) if area_visible is None else np.asarray(area_visible, bool),
+        np.ones(data.segment_status.shape, bool)
+        if segment_visible is None
+        else np.asarray(segment_visible, bool),
+    )
 
-    size_px: text height on a 720 px high frame (scaled with the frame); large: the large-label mode (x1.7);
-    areas: which area names to show ("treated": no-touch areas and treated areas still in caution,
-    "no_touch", "all", "none"); steps: one badge per step, where its first line becomes touchable.
-    Labels that find no free spot are left out rather than drawn over one another; on a stream (the record
-    carries its ``StreamMemory``) a label keeps its spot from frame to frame while it still fits.
+
+@functools.lru_cache(maxsize=64)
+def list_rows(
+    entries: tuple[tuple[int, str, int, str, str], ...], per_face: bool, size_px: int, max_width: int
+) -> tuple[tuple[str, Color | None], ...]:
+    """The list panel's rows from ``(face, kind, status, text, reason)`` entries: one row per group
+    (no-touch, caution, safe, steps, hidden; per face when ``per_face``), e.g. ``"+4 more no-touch: Lips · 12
+    d, ..."``, each cut with an ellipsis to ``max_width`` px."""
+    face_font = font(size_px)
+    groups: dict[tuple[int, int], list[str]] = {}
+    for face, kind, status, text, reason in entries:
+        group = 4 if reason == HIDDEN else 3 if kind == STEP else {NO_TOUCH: 0, CAUTION: 1, SAFE: 2}[status]
+        groups.setdefault((face if per_face else 0, group), []).append(text)
+    heads = ("more no-touch", "more caution", "more", "more steps")
+    swatches: tuple[Color | None, ...] = (NO_TOUCH_RED, CAUTION_AMBER, None, SAFE_GREEN, None)
+    rows: list[tuple[str, Color | None]] = []
+    for (face, group), texts in sorted(groups.items()):
+        prefix = f"Face {face + 1}: " if per_face else ""
+        head = "Turn your head to see" if group == 4 else f"+{len(texts)} {heads[group]}"
+        text = f"{prefix}{head}: {', '.join(texts)}"
+        room = max_width - (size_px + size_px // 3 if swatches[group] is not None else 0) - size_px
+        if face_font.getlength(text) > room:
+            while len(text) > 1 and face_font.getlength(text + "…") > room:
+                text = text[:-1]
+            text = text.rstrip(", ") + "…"
+        rows.append((text, swatches[group]))
+    return tuple(rows)
+
+
+class LabelAnnotator:
+    """Area names beside their faces with leader lines, a number badge where each massage step starts, and
+    a list of what found no room; one layout over every face of the frame.
+
+    text_mm / floor_px: label height in millimetres of the face, at least ``floor_px`` on a 720 px short side
+    (see ``label_px``); large: the large-label mode (x1.7); areas: which area names to show ("treated":
+    no-touch areas and treated areas still in caution, "no_touch", "all", "none"); steps: one badge per step,
+    where its first line becomes touchable. On a stream (the record carries its ``StreamMemory``) a label
+    keeps its spot from frame to frame while it stays free.
     """
 
     def __init__(
         self,
-        size_px: int = 15,
+        text_mm: float = TEXT_MM,
+        floor_px: int = LEGIBLE_PX,
         large: bool = False,
         areas: str = "treated",
         steps: bool = True,
@@ -92,7 +302,9 @@ class LabelAnnotator:
     ) -> None:
         if areas not in AREA_CHOICES:
             raise ValueError(f"areas must be one of {', '.join(AREA_CHOICES)}, got {areas!r}")
-        self.size_px = round(size_px * (LARGE_SCALE if large else 1.0))
+        self.text_mm = text_mm
+        self.floor_px = floor_px
+        self.scale = LARGE_SCALE if large else 1.0
         self.areas = areas
         self.steps = steps
         self.colors = {SAFE: text_color, CAUTION: caution_color, NO_TOUCH: no_touch_color}
@@ -111,73 +323,255 @@ class LabelAnnotator:
         chosen = np.flatnonzero(wanted)
         return chosen[np.argsort(-status[chosen].astype(np.int16), kind="stable")]
 
-    def label_set(self, data: SceneData, face: int) -> LabelSet:
-        """The labels of this frame's plan and statuses (cached on them)."""
-        size = text_px(self.size_px, data.frame_size[1])
-        return self._label_set(data.geometry.index, data.safety, data.segment_status[face].tobytes(), size)
+    def text_size(self, data: SceneData, face: int, memory: LabelMemory | None = None) -> int:
+        """This face's label height in pixels; on a stream, last frame's while it differs by a pixel only."""
+        size = label_px(
+            float(data.geometry.px_per_mm[face]), data.frame_size, self.scale, self.text_mm, self.floor_px
+        )
+        if memory is None:
+            return size
+        last = memory.sizes.get(face)
+        if last is not None and abs(last - size) <= 1:
+            return last
+        memory.sizes[face] = size
+        return size
 
-    @functools.lru_cache(maxsize=32)  # noqa: B019 - keyed on (style, plan, statuses, size); small and bounded
-    def _label_set(self, index: GeometryIndex, safety: SafetyMap, status_bytes: bytes, size: int) -> LabelSet:
+    @functools.lru_cache(maxsize=64)  # noqa: B019 - keyed on (style, plan, statuses, visibility, size); bounded
+    def _label_set(
+        self,
+        index: GeometryIndex,
+        safety: SafetyMap,
+        shown_bytes: bytes,
+        visible_bytes: bytes,
+        size: int,
+        badge: int,
+    ) -> LabelSet:
         stroke_points = len(index.weights)
         lines = badge_points = np.zeros(0, np.intp)
         if self.steps:
-            shown = np.frombuffer(status_bytes, np.uint8) != NO_TOUCH
-            segments = np.flatnonzero(shown)
+            segments = np.flatnonzero(np.frombuffer(shown_bytes, bool))
             lines_shown, first = np.unique(index.segment_line[segments], return_index=True)
             _, one_per_step = np.unique(index.line_steps[lines_shown], return_index=True)
             lines = lines_shown[np.sort(one_per_step)]
             badge_points = index.segment_start[segments[first][np.sort(one_per_step)]]
-        areas = self.chosen_areas(safety)
+        chosen = self.chosen_areas(safety)
         status = np.asarray(safety.area_status)
-        badge = round(size * BADGE_SCALE)
+        texts = area_texts(safety, index.area_labels, chosen)
+        seen = np.frombuffer(visible_bytes, bool)[chosen]
+        areas = chosen[seen]
+        hidden = tuple(
+            (index.area_ids[a], text, int(status[a]))
+            for a, text, ok in zip(chosen.tolist(), texts, seen.tolist(), strict=True)
+            if not ok
+        )
+        area_text = [t for t, ok in zip(texts, seen.tolist(), strict=True) if ok]
         sprites = [badge_sprite(str(int(index.line_steps[line])), badge, self.step_color) for line in lines]
-        sprites += [
-            text_sprite(text, size, self.colors[int(status[a])])
-            for a, text in zip(areas, area_texts(safety, index.area_labels, areas), strict=True)
-        ]
+        colors = [self.step_color] * len(lines) + [self.colors[int(status[a])] for a in areas]
+        sprites += [text_sprite(t, size, c) for t, c in zip(area_text, colors[len(lines) :], strict=True)]
         anchors = np.zeros((len(sprites), stroke_points + int(index.area_offsets[-1])), np.float32)
         anchors[np.arange(len(lines)), badge_points] = 1.0
         for row, area in enumerate(areas.tolist(), start=len(lines)):
             start, stop = int(index.area_offsets[area]), int(index.area_offsets[area + 1])
             anchors[row, stroke_points + start : stroke_points + stop] = 1.0 / (stop - start)
         sizes = np.array([(s.width + LABEL_GAP_PX, s.height + LABEL_GAP_PX) for s in sprites], np.float32)
-        order = np.argsort(
-            np.r_[np.ones(len(lines)), np.where(status[areas] == NO_TOUCH, 0, 2)], kind="stable"
-        )
+        line_status = np.full(len(lines), SAFE, np.uint8)
         return LabelSet(
-            tuple(sprites[i] for i in order.tolist()), sizes.reshape(-1, 2)[order], anchors[order]
+            sprites=tuple(sprites),
+            sizes=sizes.reshape(-1, 2),
+            anchors=anchors,
+            kinds=(STEP,) * len(lines) + (ZONE,) * len(areas),
+            ids=tuple(index.line_ids[line] for line in lines) + tuple(index.area_ids[a] for a in areas),
+            texts=tuple(f"Step {int(index.line_steps[line])}" for line in lines) + tuple(area_text),
+            status=np.r_[line_status, status[areas].astype(np.uint8)],
+            areas=np.r_[np.full(len(lines), -1, np.intp), areas].astype(np.intp),
+            ranks=np.r_[np.full(len(lines), STEP_RANK), [RANKS[int(s)] for s in status[areas]]].astype(
+                np.int8
+            ),
+            colors=tuple(colors),
+            hidden=hidden,
         )
 
-    def layout(self, data: SceneData, face: int, obstacles: np.ndarray | None = None) -> list[Placed]:
-        """One face's labels that found a spot, in drawing order, clear of ``obstacles`` ``(M, 4)``.
-
-        With a stream's memory on the record, last frame's spots are tried first and this frame's kept.
-        """
-        labels = self.label_set(data, face)
-        if not labels.sprites:
-            return []
-        geometry = data.geometry
-        points = np.concatenate([geometry.line_points[face], geometry.area_points[face]])
-        spots = {} if data.memory is None else data.memory.slots.setdefault(MEMORY_SLOT, {})
-        key = (face, id(labels))  # the entry holds the set itself: its id cannot be reused while kept
-        last = spots.get(key)
-        previous = last[1] if last is not None and last[0] is labels else None
-        corners, choices = place_labels(
-            labels.anchors @ points, labels.sizes, data.frame_size, obstacles, previous
+    def label_set(self, data: SceneData, face: int, memory: LabelMemory | None = None) -> LabelSet:
+        """One face's labels for this frame's plan, statuses, visibility and size (cached on them)."""
+        _, area_visible, segment_visible = face_flags(data)
+        shown = (data.segment_status[face] != NO_TOUCH) & segment_visible[face]
+        size = self.text_size(data, face, memory)
+        badge = max(round(size * BADGE_SCALE), legible_px(data.frame_size, self.scale, self.floor_px))
+        return self._label_set(
+            data.geometry.index, data.safety, shown.tobytes(), area_visible[face].tobytes(), size, badge
         )
-        if len(spots) > MEMORY_SIZE:
-            spots.clear()
-        spots[key] = (labels, choices)
-        return [
-            Placed(s, int(x), int(y))
-            for s, (x, y) in zip(labels.sprites, corners.tolist(), strict=True)
-            if x >= 0
+
+    def layout(self, data: SceneData, taken: np.ndarray = NOTHING_TAKEN) -> LabelLayout:
+        """Every face's labels, clear of ``taken`` ``(M, 4)`` and of each other, and the list of the rest."""
+        memory = None if data.memory is None else data.memory.slots.setdefault(MEMORY_SLOT, LabelMemory())
+        labelled, _, _ = face_flags(data)
+        sets = [(face, self.label_set(data, face, memory)) for face in np.flatnonzero(labelled).tolist()]
+        hidden = [
+            _Label(face, ZONE, area_id, text, status)
+            for face, labels in sets
+            for area_id, text, status in labels.hidden
         ]
+        sets = [(face, labels) for face, labels in sets if labels.sprites]
+        faces = face_boxes(data)
+        keep_clear = np.concatenate([np.asarray(taken, np.float32).reshape(-1, 4), faces])
+        if not sets:
+            return self._with_panel(data, memory, keep_clear, [], [], hidden)
+        geometry = data.geometry
+        owner = np.concatenate([np.full(len(s.sprites), f, np.intp) for f, s in sets])
+        anchors = np.concatenate(
+            [s.anchors @ np.concatenate([geometry.line_points[f], geometry.area_points[f]]) for f, s in sets]
+        )
+        sizes = np.concatenate([s.sizes for _, s in sets])
+        areas = np.concatenate([s.areas for _, s in sets])
+        steps = np.concatenate([np.asarray(s.kinds) == STEP for _, s in sets])
+        order = np.lexsort((np.arange(len(owner)), owner, np.concatenate([s.ranks for _, s in sets])))
+        spots = label_spots(anchors, sizes, faces[owner], float(LABEL_GAP_PX + 2))
+        nose = (
+            data.faces.landmarks[:, NOSE_TIP, 0] if len(data.faces) == len(faces) else faces[:, 0::2].mean(1)
+        )
+        costs = spot_costs(spots, anchors, owner, faces, nose, steps)
+        blocked = outside_frame(spots, data.frame_size) | overlaps_any(spots, taken)
+        others = _overlap_each(spots, faces)  # (N, C, F): no label on another face
+        others[np.arange(len(owner)), :, owner] = False
+        blocked |= others.any(axis=2) | _on_own_face(spots, owner, areas, data)
+        costs[blocked] = np.inf
+        labels = [
+            _Label(f, kind, i, text, status, sprite, color)
+            for f, s in sets
+            for kind, i, text, status, sprite, color in zip(
+                s.kinds, s.ids, s.texts, s.status.tolist(), s.sprites, s.colors, strict=True
+            )
+        ]
+        keys = [label.key for label in labels]
+        previous = np.array(
+            [UNPLACED if memory is None else memory.spots.get(k, UNPLACED) for k in keys], np.intp
+        )
+        choices = np.full(len(owner), UNPLACED, np.intp)
+        choices[order] = choose_spots(spots[order], costs[order], previous[order])
+        if memory is not None:
+            if len(memory.spots) > MEMORY_SIZE:
+                memory.spots.clear()
+            memory.spots.update((k, int(c)) for k, c in zip(keys, choices.tolist(), strict=True))
+        drawn, missing = [], []
+        for i in order.tolist():
+            label = labels[i]
+            if choices[i] == UNPLACED or label.sprite is None:
+                missing.append(label)
+                continue
+            box = spots[i, choices[i]]
+            x, y = int(box[0] + LABEL_GAP_PX / 2), int(box[1] + LABEL_GAP_PX / 2)
+            sprite = label.sprite
+            near = np.clip(anchors[i], (x, y), (x + sprite.width, y + sprite.height))
+            anchor = (float(anchors[i, 0]), float(anchors[i, 1]))
+            leader = anchor if np.hypot(*(near - anchors[i])) > LEADER_MIN * sprite.height else None
+            drawn.append((label, Placed(sprite, x, y, leader, label.color), anchor))
+        return self._with_panel(data, memory, keep_clear, drawn, missing, hidden)
+
+    def _with_panel(
+        self,
+        data: SceneData,
+        memory: LabelMemory | None,
+        keep_clear: np.ndarray,
+        drawn: list[tuple[_Label, Placed, tuple[float, float]]],
+        missing: list[_Label],
+        hidden: list[_Label],
+    ) -> LabelLayout:
+        """The layout with the list panel of ``missing`` and ``hidden`` labels placed clear of ``keep_clear``
+        ``(M, 4)``; labels under the only spot the panel has give way to it and join the list."""
+        width = data.frame_size[0]
+        size = legible_px(data.frame_size, self.scale, self.floor_px)
+        max_width = max(1, min(width - 2 * PANEL_MARGIN, max(220, round(PANEL_WIDTH * width))))
+        panel: Placed | None = None
+        previous = UNPLACED if memory is None else memory.panel
+        for _ in range(PANEL_TRIES):
+            listed = missing + hidden
+            if not listed:
+                break
+            entries = tuple(
+                (u.face, u.kind, u.status, u.text[5:] if u.kind == STEP else u.text, NO_ROOM) for u in missing
+            ) + tuple((u.face, u.kind, u.status, u.text, HIDDEN) for u in hidden)
+            rows = list_rows(entries, len({u.face for u in listed}) > 1, size, max_width)
+            sprite = panel_sprite(rows, size)
+            spots = panel_spots((sprite.width, sprite.height), data.frame_size, PANEL_MARGIN)
+            spot, give_way = place_panel(
+                spots, data.frame_size, keep_clear, boxes([p for _, p, _ in drawn]), previous
+            )
+            if spot == UNPLACED:
+                break
+            if not give_way.any():
+                panel = Placed(sprite, int(spots[spot, 0]), int(spots[spot, 1]))
+                if memory is not None:
+                    memory.panel = spot
+                break
+            previous = spot
+            missing = missing + [label for (label, _, _), gone in zip(drawn, give_way, strict=True) if gone]
+            drawn = [item for item, gone in zip(drawn, give_way, strict=True) if not gone]
+        placed = tuple(p for _, p, _ in drawn) + (() if panel is None else (panel,))
+        spots_drawn = tuple(
+            LabelSpot(label.face, label.kind, label.id, label.text, STATUS_NAMES[label.status], p.box, anchor)
+            for label, p, anchor in drawn
+        )
+        unlabelled = tuple(
+            Unlabelled(u.face, u.kind, u.id, u.text, STATUS_NAMES[u.status], NO_ROOM) for u in missing
+        ) + tuple(
+            Unlabelled(u.face, u.kind, u.id, f"{u.text}: turn your head", STATUS_NAMES[u.status], HIDDEN)
+            for u in hidden
+        )
+        return LabelLayout(placed, spots_drawn, unlabelled)
 
     def place(self, data: SceneData, taken: np.ndarray) -> list[Placed]:
-        """Every face's labels, clear of ``taken`` ``(M, 4)`` (a face's labels also clear of each other)."""
-        return [item for face in range(len(data.geometry)) for item in self.layout(data, face, taken)]
+        """Every face's labels and the list panel, clear of ``taken`` ``(M, 4)`` and of each other."""
+        return list(self.layout(data, taken).placed)
 
     def annotate(self, scene: np.ndarray, data: SceneData) -> np.ndarray:
         """Draw on ``scene`` (BGR uint8, in place) and return it."""
         return paste_all(scene, self.place(data, NOTHING_TAKEN))
+
+
+def face_boxes(data: SceneData) -> np.ndarray:
+    """``(F, 4) float32`` each face's box: its landmarks and strokes, and its no-touch areas grown by their
+    margins (what no label of another face may cover)."""
+    geometry = data.geometry
+    regions = np.array([r.box for r in data.regions], np.float32).reshape(-1, 4)
+    return np.concatenate(
+        [
+            np.minimum(geometry.boxes[:, :2], regions[:, :2]),
+            np.maximum(geometry.boxes[:, 2:], regions[:, 2:]),
+        ],
+        axis=1,
+    ).astype(np.float32)
+
+
+def _on_own_face(spots: np.ndarray, owner: np.ndarray, areas: np.ndarray, data: SceneData) -> np.ndarray:
+    """``(N, C) bool``: on-face candidates that cover the zone their label names (its outline's box) or a
+    no-touch area of their face (its mask grown by the margins: one integral image per face, four look-ups
+    per candidate)."""
+    blocked = np.zeros(spots.shape[:2], bool)
+    columns = np.flatnonzero(ON_FACE)
+    on_face = spots[:, columns]
+    geometry = data.geometry
+    offsets = np.asarray(geometry.index.area_offsets)[:-1]
+    for face in np.unique(owner).tolist():  # the labelled faces: a few
+        rows = np.flatnonzero(owner == face)
+        region = data.regions[face]
+        if region.no_touch_mask.any():
+            integral = cv2.integral(region.no_touch_mask)
+            blocked[rows[:, None], columns] |= covers_mask(on_face[rows], integral, region.box[:2])
+        named = rows[areas[rows] >= 0]
+        if len(named):
+            points = geometry.area_points[face]
+            zone = np.concatenate(
+                [np.minimum.reduceat(points, offsets, axis=0), np.maximum.reduceat(points, offsets, axis=0)],
+                axis=1,
+            )[areas[named]][:, None, :]
+            cover = (on_face[named, :, :2] < zone[..., 2:]) & (zone[..., :2] < on_face[named, :, 2:])
+            blocked[named[:, None], columns] |= cover.all(axis=2)
+    return blocked
+
+
+def _overlap_each(spots: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    """``(N, C, 4)`` spots against ``(F, 4)`` boxes -> ``(N, C, F) bool`` which overlaps which."""
+    a, b = spots[:, :, None, :], faces[None, None, :, :]
+    return (
+        (a[..., 0] < b[..., 2]) & (b[..., 0] < a[..., 2]) & (a[..., 1] < b[..., 3]) & (b[..., 1] < a[..., 3])
+    )
