@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import cv2
 import numpy as np
@@ -57,6 +57,7 @@ LEADER_MIN = 0.6  # a label farther than this many text heights from its anchor 
 PANEL_MARGIN = 10
 PANEL_WIDTH = 0.45  # the list panel's rows are cut to this share of the frame's width (at least 220 px)
 PANEL_TRIES = 4  # labels under the list panel give way at most this many times a frame
+SPOT_GAP = float(LABEL_GAP_PX + 2)  # room between a face's box and the labels beside it
 NOSE_TIP = 1  # landmark: a face's midline, for which side of the face a zone is on
 MEMORY_SLOT = "labels"  # StreamMemory slot: a ``LabelMemory``
 MEMORY_SIZE = 256  # label spots remembered per stream (forgotten all at once beyond this)
@@ -98,21 +99,15 @@ def label_px(
     return round(min(max(text_mm * scale * px_per_mm, floor), CEILING * floor))
 
 
-@dataclass(frozen=True)
-class _Label:
-    """One label while the frame is laid out: whose, what it names, its text, status code, sprite, colour."""
+class _Label(NamedTuple):
+    """One label of a ``LabelSet``: what it names (kind, id), its text, status code, sprite and colour."""
 
-    face: int
     kind: str
     id: str
     text: str
     status: int
     sprite: Sprite | None = None
     color: Color = WHITE
-
-    @property
-    def key(self) -> tuple[int, str, str]:
-        return self.face, self.kind, self.id
 
 
 @dataclass(frozen=True, eq=False)
@@ -123,24 +118,31 @@ class LabelSet:
     label's anchor (a badge's stroke point, an area's mean outline point) in one product; ``sizes (N, 2)``
     the room each label takes (sprite plus ``LABEL_GAP_PX``); ``areas (N,)`` the area a name labels (-1 for
     a badge); ``ranks (N,)`` claim order. ``hidden`` lists the chosen areas the camera cannot see: ``(area
-    id, text, status)``.
+    id, text, status)``; ``steps (N,) bool`` which are badges.
     """
 
-    sprites: tuple[Sprite, ...]
+    labels: tuple[_Label, ...]
     sizes: np.ndarray
     anchors: np.ndarray
-    kinds: tuple[str, ...]
-    ids: tuple[str, ...]
-    texts: tuple[str, ...]
-    status: np.ndarray
     areas: np.ndarray
     ranks: np.ndarray
-    colors: tuple[Color, ...]
-    hidden: tuple[tuple[str, str, int], ...]
+    steps: np.ndarray
+    hidden: tuple[_Label, ...]
+
+    @property
+    def sprites(self) -> tuple[Sprite | None, ...]:
+        return tuple(label.sprite for label in self.labels)
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        return tuple(label.kind for label in self.labels)
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return tuple(label.id for label in self.labels)
 
 
-@dataclass(frozen=True)
-class LabelSpot:
+class LabelSpot(NamedTuple):
     """A label on the image: its face, what it names (``kind`` ``"zone"`` or ``"step"``, ``id``), its text
     and status, its box x0 y0 x1 y1 and the anchor its leader line joins, in pixels of the image as shown."""
 
@@ -164,8 +166,7 @@ class LabelSpot:
         }
 
 
-@dataclass(frozen=True)
-class Unlabelled:
+class Unlabelled(NamedTuple):
     """A label listed beside the image instead: ``reason`` ``"no_room"`` or ``"hidden"`` (a zone the camera
     cannot see: turn the head)."""
 
@@ -360,34 +361,49 @@ class LabelAnnotator:
         seen = np.frombuffer(visible_bytes, bool)[chosen]
         areas = chosen[seen]
         hidden = tuple(
-            (index.area_ids[a], text, int(status[a]))
+            _Label(ZONE, index.area_ids[a], text, int(status[a]))
             for a, text, ok in zip(chosen.tolist(), texts, seen.tolist(), strict=True)
             if not ok
         )
         area_text = [t for t, ok in zip(texts, seen.tolist(), strict=True) if ok]
-        sprites = [badge_sprite(str(int(index.line_steps[line])), badge, self.step_color) for line in lines]
-        colors = [self.step_color] * len(lines) + [self.colors[int(status[a])] for a in areas]
-        sprites += [text_sprite(t, size, c) for t, c in zip(area_text, colors[len(lines) :], strict=True)]
-        anchors = np.zeros((len(sprites), stroke_points + int(index.area_offsets[-1])), np.float32)
+        labels = [
+            _Label(
+                STEP,
+                index.line_ids[line],
+                f"Step {step}",
+                SAFE,
+                badge_sprite(str(step), badge, self.step_color),
+                self.step_color,
+            )
+            for line in lines.tolist()
+            for step in (int(index.line_steps[line]),)
+        ]
+        for area, text in zip(areas.tolist(), area_text, strict=True):
+            color = self.colors[int(status[area])]
+            labels.append(
+                _Label(
+                    ZONE, index.area_ids[area], text, int(status[area]), text_sprite(text, size, color), color
+                )
+            )
+        anchors = np.zeros((len(labels), stroke_points + int(index.area_offsets[-1])), np.float32)
         anchors[np.arange(len(lines)), badge_points] = 1.0
         for row, area in enumerate(areas.tolist(), start=len(lines)):
             start, stop = int(index.area_offsets[area]), int(index.area_offsets[area + 1])
             anchors[row, stroke_points + start : stroke_points + stop] = 1.0 / (stop - start)
-        sizes = np.array([(s.width + LABEL_GAP_PX, s.height + LABEL_GAP_PX) for s in sprites], np.float32)
-        line_status = np.full(len(lines), SAFE, np.uint8)
+        sizes = [
+            (label.sprite.width + LABEL_GAP_PX, label.sprite.height + LABEL_GAP_PX)
+            for label in labels
+            if label.sprite
+        ]
         return LabelSet(
-            sprites=tuple(sprites),
-            sizes=sizes.reshape(-1, 2),
+            labels=tuple(labels),
+            sizes=np.array(sizes, np.float32).reshape(-1, 2),
             anchors=anchors,
-            kinds=(STEP,) * len(lines) + (ZONE,) * len(areas),
-            ids=tuple(index.line_ids[line] for line in lines) + tuple(index.area_ids[a] for a in areas),
-            texts=tuple(f"Step {int(index.line_steps[line])}" for line in lines) + tuple(area_text),
-            status=np.r_[line_status, status[areas].astype(np.uint8)],
             areas=np.r_[np.full(len(lines), -1, np.intp), areas].astype(np.intp),
-            ranks=np.r_[np.full(len(lines), STEP_RANK), [RANKS[int(s)] for s in status[areas]]].astype(
-                np.int8
+            ranks=np.array(
+                [STEP_RANK if label.kind == STEP else RANKS[label.status] for label in labels], np.int8
             ),
-            colors=tuple(colors),
+            steps=np.array([label.kind == STEP for label in labels], bool),
             hidden=hidden,
         )
 
@@ -402,69 +418,66 @@ class LabelAnnotator:
         )
 
     def layout(self, data: SceneData, taken: np.ndarray = NOTHING_TAKEN) -> LabelLayout:
-        """Every face's labels, clear of ``taken`` ``(M, 4)`` and of each other, and the list of the rest."""
+        """Every face's labels, clear of ``taken`` ``(M, 4)`` and of each other, and the list of the rest.
+
+        On a stream, each label whose spot of last frame is still free keeps it (one vectorised check of
+        all of them); only the others search their candidates.
+        """
         memory = None if data.memory is None else data.memory.slots.setdefault(MEMORY_SLOT, LabelMemory())
         labelled, _, _ = face_flags(data)
         sets = [(face, self.label_set(data, face, memory)) for face in np.flatnonzero(labelled).tolist()]
-        hidden = [
-            _Label(face, ZONE, area_id, text, status)
-            for face, labels in sets
-            for area_id, text, status in labels.hidden
-        ]
-        sets = [(face, labels) for face, labels in sets if labels.sprites]
+        hidden = [(face, label) for face, labels in sets for label in labels.hidden]
+        sets = [(face, labels) for face, labels in sets if labels.labels]
+        taken = np.asarray(taken, np.float32).reshape(-1, 4)
         faces = face_boxes(data)
-        keep_clear = np.concatenate([np.asarray(taken, np.float32).reshape(-1, 4), faces])
+        keep_clear = np.concatenate([taken, faces])
         if not sets:
             return self._with_panel(data, memory, keep_clear, [], [], hidden)
         geometry = data.geometry
-        owner = np.concatenate([np.full(len(s.sprites), f, np.intp) for f, s in sets])
+        labels = [(face, label) for face, labels in sets for label in labels.labels]
+        owner = np.array([face for face, _ in labels], np.intp)
         anchors = np.concatenate(
             [s.anchors @ np.concatenate([geometry.line_points[f], geometry.area_points[f]]) for f, s in sets]
         )
         sizes = np.concatenate([s.sizes for _, s in sets])
         areas = np.concatenate([s.areas for _, s in sets])
-        steps = np.concatenate([np.asarray(s.kinds) == STEP for _, s in sets])
         order = np.lexsort((np.arange(len(owner)), owner, np.concatenate([s.ranks for _, s in sets])))
-        spots = label_spots(anchors, sizes, faces[owner], float(LABEL_GAP_PX + 2))
-        nose = (
-            data.faces.landmarks[:, NOSE_TIP, 0] if len(data.faces) == len(faces) else faces[:, 0::2].mean(1)
-        )
-        costs = spot_costs(spots, anchors, owner, faces, nose, steps)
-        blocked = outside_frame(spots, data.frame_size) | overlaps_any(spots, taken)
-        others = _overlap_each(spots, faces)  # (N, C, F): no label on another face
-        others[np.arange(len(owner)), :, owner] = False
-        blocked |= others.any(axis=2) | _on_own_face(spots, owner, areas, data)
-        costs[blocked] = np.inf
-        labels = [
-            _Label(f, kind, i, text, status, sprite, color)
-            for f, s in sets
-            for kind, i, text, status, sprite, color in zip(
-                s.kinds, s.ids, s.texts, s.status.tolist(), s.sprites, s.colors, strict=True
-            )
-        ]
-        keys = [label.key for label in labels]
+        context = _Context(data, taken, faces, owner, areas, anchors, sizes)
+        keys = [(face, label.kind, label.id) for face, label in labels]
         previous = np.array(
             [UNPLACED if memory is None else memory.spots.get(k, UNPLACED) for k in keys], np.intp
         )
-        choices = np.full(len(owner), UNPLACED, np.intp)
-        choices[order] = choose_spots(spots[order], costs[order], previous[order])
+        choices = context.kept(previous, order)
+        search = order[choices[order] == UNPLACED]
+        if len(search):
+            steps = np.concatenate([s.steps for _, s in sets])
+            kept_boxes = context.spots(choices, np.flatnonzero(choices != UNPLACED))
+            choices[search] = context.search(search, steps, previous, kept_boxes)
+            ranks = np.concatenate([s.ranks for _, s in sets])
+            lost = search[choices[search] == UNPLACED]
+            if len(lost) and len(kept_boxes) and ranks[lost].min() < ranks[choices != UNPLACED].max():
+                # a label that kept its spot would now crowd out a more important one: lay out afresh
+                choices = np.full(len(owner), UNPLACED, np.intp)
+                choices[order] = context.search(order, steps, previous, NOTHING_TAKEN)
         if memory is not None:
             if len(memory.spots) > MEMORY_SIZE:
                 memory.spots.clear()
-            memory.spots.update((k, int(c)) for k, c in zip(keys, choices.tolist(), strict=True))
-        drawn, missing = [], []
+            memory.spots.update(zip(keys, choices.tolist(), strict=True))
+        drawn: list[tuple[int, _Label, Placed, tuple[float, float]]] = []
+        missing: list[tuple[int, _Label]] = []
+        boxes_ = context.spots(choices, np.arange(len(owner)))
         for i in order.tolist():
-            label = labels[i]
-            if choices[i] == UNPLACED or label.sprite is None:
-                missing.append(label)
-                continue
-            box = spots[i, choices[i]]
-            x, y = int(box[0] + LABEL_GAP_PX / 2), int(box[1] + LABEL_GAP_PX / 2)
+            face, label = labels[i]
             sprite = label.sprite
-            near = np.clip(anchors[i], (x, y), (x + sprite.width, y + sprite.height))
-            anchor = (float(anchors[i, 0]), float(anchors[i, 1]))
-            leader = anchor if np.hypot(*(near - anchors[i])) > LEADER_MIN * sprite.height else None
-            drawn.append((label, Placed(sprite, x, y, leader, label.color), anchor))
+            if choices[i] == UNPLACED or sprite is None:
+                missing.append((face, label))
+                continue
+            x, y = int(boxes_[i, 0] + LABEL_GAP_PX / 2), int(boxes_[i, 1] + LABEL_GAP_PX / 2)
+            ax, ay = float(anchors[i, 0]), float(anchors[i, 1])
+            dx = max(x - ax, 0.0, ax - x - sprite.width)
+            dy = max(y - ay, 0.0, ay - y - sprite.height)
+            leader = (ax, ay) if dx * dx + dy * dy > (LEADER_MIN * sprite.height) ** 2 else None
+            drawn.append((face, label, Placed(sprite, x, y, leader, label.color), (ax, ay)))
         return self._with_panel(data, memory, keep_clear, drawn, missing, hidden)
 
     def _with_panel(
@@ -472,9 +485,9 @@ class LabelAnnotator:
         data: SceneData,
         memory: LabelMemory | None,
         keep_clear: np.ndarray,
-        drawn: list[tuple[_Label, Placed, tuple[float, float]]],
-        missing: list[_Label],
-        hidden: list[_Label],
+        drawn: list[tuple[int, _Label, Placed, tuple[float, float]]],
+        missing: list[tuple[int, _Label]],
+        hidden: list[tuple[int, _Label]],
     ) -> LabelLayout:
         """The layout with the list panel of ``missing`` and ``hidden`` labels placed clear of ``keep_clear``
         ``(M, 4)``; labels under the only spot the panel has give way to it and join the list."""
@@ -484,18 +497,16 @@ class LabelAnnotator:
         panel: Placed | None = None
         previous = UNPLACED if memory is None else memory.panel
         for _ in range(PANEL_TRIES):
-            listed = missing + hidden
-            if not listed:
+            if not missing and not hidden:
                 break
             entries = tuple(
-                (u.face, u.kind, u.status, u.text[5:] if u.kind == STEP else u.text, NO_ROOM) for u in missing
-            ) + tuple((u.face, u.kind, u.status, u.text, HIDDEN) for u in hidden)
-            rows = list_rows(entries, len({u.face for u in listed}) > 1, size, max_width)
-            sprite = panel_sprite(rows, size)
+                (f, u.kind, u.status, u.text[5:] if u.kind == STEP else u.text, NO_ROOM) for f, u in missing
+            ) + tuple((f, u.kind, u.status, u.text, HIDDEN) for f, u in hidden)
+            per_face = len({f for f, _ in missing} | {f for f, _ in hidden}) > 1
+            sprite = panel_sprite(list_rows(entries, per_face, size, max_width), size)
             spots = panel_spots((sprite.width, sprite.height), data.frame_size, PANEL_MARGIN)
-            spot, give_way = place_panel(
-                spots, data.frame_size, keep_clear, boxes([p for _, p, _ in drawn]), previous
-            )
+            under = boxes([p for _, _, p, _ in drawn])
+            spot, give_way = place_panel(spots, data.frame_size, keep_clear, under, previous)
             if spot == UNPLACED:
                 break
             if not give_way.any():
@@ -504,18 +515,18 @@ class LabelAnnotator:
                     memory.panel = spot
                 break
             previous = spot
-            missing = missing + [label for (label, _, _), gone in zip(drawn, give_way, strict=True) if gone]
+            missing = missing + [(f, u) for (f, u, _, _), gone in zip(drawn, give_way, strict=True) if gone]
             drawn = [item for item, gone in zip(drawn, give_way, strict=True) if not gone]
-        placed = tuple(p for _, p, _ in drawn) + (() if panel is None else (panel,))
+        placed = tuple(p for _, _, p, _ in drawn) + (() if panel is None else (panel,))
         spots_drawn = tuple(
-            LabelSpot(label.face, label.kind, label.id, label.text, STATUS_NAMES[label.status], p.box, anchor)
-            for label, p, anchor in drawn
+            LabelSpot(f, u.kind, u.id, u.text, STATUS_NAMES[u.status], p.box, anchor)
+            for f, u, p, anchor in drawn
         )
         unlabelled = tuple(
-            Unlabelled(u.face, u.kind, u.id, u.text, STATUS_NAMES[u.status], NO_ROOM) for u in missing
+            Unlabelled(f, u.kind, u.id, u.text, STATUS_NAMES[u.status], NO_ROOM) for f, u in missing
         ) + tuple(
-            Unlabelled(u.face, u.kind, u.id, f"{u.text}: turn your head", STATUS_NAMES[u.status], HIDDEN)
-            for u in hidden
+            Unlabelled(f, u.kind, u.id, f"{u.text}: turn your head", STATUS_NAMES[u.status], HIDDEN)
+            for f, u in hidden
         )
         return LabelLayout(placed, spots_drawn, unlabelled)
 
@@ -542,35 +553,104 @@ def face_boxes(data: SceneData) -> np.ndarray:
     ).astype(np.float32)
 
 
-def _on_own_face(spots: np.ndarray, owner: np.ndarray, areas: np.ndarray, data: SceneData) -> np.ndarray:
-    """``(N, C) bool``: on-face candidates that cover the zone their label names (its outline's box) or a
-    no-touch area of their face (its mask grown by the margins: one integral image per face, four look-ups
-    per candidate)."""
-    blocked = np.zeros(spots.shape[:2], bool)
-    columns = np.flatnonzero(ON_FACE)
-    on_face = spots[:, columns]
-    geometry = data.geometry
-    offsets = np.asarray(geometry.index.area_offsets)[:-1]
-    for face in np.unique(owner).tolist():  # the labelled faces: a few
-        rows = np.flatnonzero(owner == face)
-        region = data.regions[face]
-        if region.no_touch_mask.any():
-            integral = cv2.integral(region.no_touch_mask)
-            blocked[rows[:, None], columns] |= covers_mask(on_face[rows], integral, region.box[:2])
-        named = rows[areas[rows] >= 0]
-        if len(named):
-            points = geometry.area_points[face]
-            zone = np.concatenate(
-                [np.minimum.reduceat(points, offsets, axis=0), np.maximum.reduceat(points, offsets, axis=0)],
-                axis=1,
-            )[areas[named]][:, None, :]
-            cover = (on_face[named, :, :2] < zone[..., 2:]) & (zone[..., :2] < on_face[named, :, 2:])
-            blocked[named[:, None], columns] |= cover.all(axis=2)
-    return blocked
+@dataclass(eq=False)
+class _Context:
+    """One frame's labels while they are laid out: their faces, anchors and sizes, and what no label may
+    cover (the frame's edge, ``taken``, other faces; on its own face, its zone and the no-touch areas)."""
+
+    data: SceneData
+    taken: np.ndarray
+    faces: np.ndarray
+    owner: np.ndarray
+    areas: np.ndarray
+    anchors: np.ndarray
+    sizes: np.ndarray
+    _integrals: dict[int, np.ndarray] = field(default_factory=dict)
+
+    def spots(self, columns: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """``(len(rows), 4)`` the boxes of candidate ``columns[rows]`` of labels ``rows`` (UNPLACED: any)."""
+        picked = np.maximum(columns[rows], 0)[:, None]
+        return label_spots(
+            self.anchors[rows], self.sizes[rows], self.faces[self.owner[rows]], SPOT_GAP, picked
+        ).reshape(-1, 4)
+
+    def blocked(self, spots: np.ndarray, columns: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """``(R, K) bool``: candidates ``spots (R, K, 4)`` (candidate indices ``columns (R, K)``) of labels
+        ``rows (R,)`` that stick out of the frame or cover ``taken``, another face, or on their own face
+        their zone (its outline's box) or a no-touch area (the mask grown by the margins: one integral
+        image per face, four look-ups per candidate)."""
+        blocked = outside_frame(spots, self.data.frame_size) | overlaps_any(spots, self.taken)
+        owner = self.owner[rows]
+        others = _overlap_each(spots, self.faces)  # (R, K, F)
+        others[np.arange(len(rows)), :, owner] = False
+        blocked |= others.any(axis=2)
+        on_face = ON_FACE[columns] & ~blocked
+        if not on_face.any():
+            return blocked
+        geometry = self.data.geometry
+        offsets = np.asarray(geometry.index.area_offsets)[:-1]
+        for face in np.unique(owner[on_face.any(axis=1)]).tolist():  # the labelled faces: a few
+            mine = (owner == face)[:, None] & on_face
+            region = self.data.regions[face]
+            if region.no_touch_mask.any():
+                if face not in self._integrals:
+                    self._integrals[face] = cv2.integral(region.no_touch_mask)
+                blocked[mine] |= covers_mask(spots[mine], self._integrals[face], region.box[:2])
+            named = mine & (self.areas[rows] >= 0)[:, None]
+            if named.any():
+                points = geometry.area_points[face]
+                zones = np.concatenate(
+                    [
+                        np.minimum.reduceat(points, offsets, axis=0),
+                        np.maximum.reduceat(points, offsets, axis=0),
+                    ],
+                    axis=1,
+                )
+                zone = zones[np.broadcast_to(self.areas[rows][:, None], named.shape)[named]]
+                box = spots[named]
+                blocked[named] |= ((box[:, :2] < zone[:, 2:]) & (zone[:, :2] < box[:, 2:])).all(axis=1)
+        return blocked
+
+    def kept(self, previous: np.ndarray, order: np.ndarray) -> np.ndarray:
+        """``(N,) intp``: last frame's spot of each label that is still free (clear of everything and of
+        the more important labels that keep theirs), else ``UNPLACED``."""
+        choices = np.full(len(previous), UNPLACED, np.intp)
+        rows = order[previous[order] != UNPLACED]  # in priority order
+        if not len(rows):
+            return choices
+        columns = previous[rows][:, None]
+        spots = label_spots(
+            self.anchors[rows], self.sizes[rows], self.faces[self.owner[rows]], SPOT_GAP, columns
+        )
+        free = ~self.blocked(spots, columns, rows)[:, 0]
+        clash = np.triu(_overlap_each(spots, spots[:, 0])[:, 0], k=1).T  # (i, j): i after j, and they overlap
+        free &= ~(clash & free[None, :]).any(axis=1)
+        choices[rows[free]] = previous[rows[free]]
+        return choices
+
+    def search(
+        self, rows: np.ndarray, steps: np.ndarray, previous: np.ndarray, placed: np.ndarray
+    ) -> np.ndarray:
+        """Choices for labels ``rows`` (in priority order) among all their candidates, clear of ``placed``
+        ``(M, 4)`` and of each other (``choose_spots``)."""
+        owner = self.owner[rows]
+        spots = label_spots(self.anchors[rows], self.sizes[rows], self.faces[owner], SPOT_GAP)
+        columns = np.broadcast_to(np.arange(spots.shape[1]), spots.shape[:2])
+        midlines = self._midlines()
+        costs = spot_costs(spots, self.anchors[rows], owner, self.faces, midlines, steps[rows])
+        costs[self.blocked(spots, columns, rows)] = np.inf
+        return choose_spots(spots, costs, previous[rows], placed)
+
+    def _midlines(self) -> np.ndarray:
+        """``(F,)`` x of each face's nose tip (its box's middle when the record has no landmarks for it)."""
+        faces = self.data.faces
+        if len(faces) == len(self.faces):
+            return faces.landmarks[:, NOSE_TIP, 0]
+        return self.faces[:, 0::2].mean(axis=1)
 
 
 def _overlap_each(spots: np.ndarray, faces: np.ndarray) -> np.ndarray:
-    """``(N, C, 4)`` spots against ``(F, 4)`` boxes -> ``(N, C, F) bool`` which overlaps which."""
+    """``(N, K, 4)`` spots against ``(F, 4)`` boxes -> ``(N, K, F) bool`` which overlaps which."""
     a, b = spots[:, :, None, :], faces[None, None, :, :]
     return (
         (a[..., 0] < b[..., 2]) & (b[..., 0] < a[..., 2]) & (a[..., 1] < b[..., 3]) & (b[..., 1] < a[..., 3])

@@ -205,63 +205,65 @@ def place_labels(
 
 
 # Face labels: one fixed table of candidate spots per label, laid out on its own face's box.
-SIDE_ROWS = np.linspace(
-    -0.15, 1.05, 25, dtype=np.float32
-)  # centres beside the face, face heights from its top
-ACROSS = np.linspace(
-    -0.8, 0.8, 9, dtype=np.float32
-)  # centres above/below the face, face widths from its middle
-BESIDE = 2 * len(SIDE_ROWS)  # left column, then right column
-AROUND = BESIDE + 3 * (len(ACROSS) + 2)  # then two rows above the face and one below it
-ON_FACE = np.arange(AROUND + len(CANDIDATES)) >= AROUND  # last: ``CANDIDATES`` around the anchor, on the face
-ON_FACE.setflags(write=False)
+SIDE_ROWS = np.linspace(-0.15, 1.05, 25)  # label centres beside the face, in face heights from its top
+ACROSS = np.linspace(-0.8, 0.8, 9)  # label centres above/below the face, in face widths from its middle
 SIDE_PENALTY = 0.6  # in face widths: a label across the face from its zone (its leader crosses the face)
 ON_FACE_PENALTY = 1.5  # in face widths: a label on the face, where it hides what is under it
 LEADER_PENALTY = 1.0  # in face widths: a leader line across another face
 
 
-def label_spots(anchors: np.ndarray, sizes: np.ndarray, faces: np.ndarray, gap: float) -> np.ndarray:
-    """Every candidate box of every label: ``(N, C, 4) float32`` x0 y0 x1 y1, C = ``len(ON_FACE)``.
+def _recipes() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each candidate spot's top-left corner as weights ``(C, 5)`` of (face x0, face x1, label width, gap,
+    anchor x) for x and of (face y0, face y1, label height, gap, anchor y) for y, and ``(C,) bool`` which
+    candidates lie on the face. Order: a column left of the face and one right of it (``SIDE_ROWS``), two
+    rows above and one below it (``ACROSS``, then starting at the anchor's x leftwards and rightwards), then
+    ``CANDIDATES`` around the anchor (first: centred on it)."""
+    beside = [[1 - t, t, -0.5, 0, 0] for t in SIDE_ROWS]
+    xs = [[1, 0, -1, -1, 0]] * len(beside) + [[0, 1, 0, 1, 0]] * len(beside)
+    ys = beside + beside
+    along = [[0.5 - u, 0.5 + u, -0.5, 0, 0] for u in ACROSS] + [[0, 0, -0.9, 0, 1], [0, 0, -0.1, 0, 1]]
+    for row in ([1, 0, -1, -1, 0], [1, 0, -2, -2, 0], [0, 1, 0, 1, 0]):
+        xs += along
+        ys += [row] * len(along)
+    on_face = np.r_[np.zeros(len(xs), bool), np.ones(len(_CORNERS), bool)]
+    xs += [[0, 0, cx, 0, 1] for cx in _CORNERS[:, 0]]
+    ys += [[0, 0, cy, 0, 1] for cy in _CORNERS[:, 1]]
+    tables = np.array(xs, np.float32), np.array(ys, np.float32), on_face
+    for table in tables:
+        table.setflags(write=False)
+    return tables
+
+
+SPOT_X, SPOT_Y, ON_FACE = _recipes()
+AROUND = int(np.argmax(ON_FACE))  # the first spot on the face: centred on the anchor
+
+
+def label_spots(
+    anchors: np.ndarray, sizes: np.ndarray, faces: np.ndarray, gap: float, columns: np.ndarray | None = None
+) -> np.ndarray:
+    """Candidate boxes of every label: ``(N, K, 4) float32`` x0 y0 x1 y1, every candidate (K = C =
+    ``len(ON_FACE)``) or those of ``columns (N, K)``.
 
     anchors (N, 2): the point each label names (its zone, a step's start); sizes (N, 2): width, height;
     faces (N, 4): the box of each label's own face; gap: room kept between a face and the labels beside it.
-    Spots: a column left and one right of the face (``SIDE_ROWS``), two rows above and one below it
-    (``ACROSS``, and two more per row starting at the anchor's x: leftwards and rightwards), then
-    ``CANDIDATES`` around the anchor (index ``AROUND``: centred on it).
+    Each spot is a fixed weighting of these (``SPOT_X``, ``SPOT_Y``): two small products for all of them.
     """
     anchors, sizes, faces = (np.asarray(a, np.float32) for a in (anchors, sizes, faces))
-    if (
-        anchors.ndim != 2
-        or anchors.shape[1] != 2
-        or sizes.shape != anchors.shape
-        or faces.shape
-        != (
-            len(anchors),
-            4,
-        )
-    ):
+    count = len(anchors)
+    if anchors.shape != (count, 2) or sizes.shape != (count, 2) or faces.shape != (count, 4):
         raise ValueError(
             f"anchors {anchors.shape}, sizes {sizes.shape}, faces {faces.shape}: want (N, 2) (N, 4)"
         )
-    x0, y0, x1, y1 = (faces[:, i : i + 1] for i in range(4))
-    w, h = sizes[:, 0:1], sizes[:, 1:2]
-    rows = np.broadcast_to(y0 + SIDE_ROWS * (y1 - y0) - h / 2, (len(anchors), len(SIDE_ROWS)))
-    across = np.concatenate(  # spread along the face, then starting at the anchor outwards either way
-        [(x0 + x1) / 2 + ACROSS * (x1 - x0) - w / 2, anchors[:, 0:1] - 0.1 * w, anchors[:, 0:1] - 0.9 * w],
-        axis=1,
-    )
-    one = np.ones_like(across)
-    xs = [
-        np.broadcast_to(x0 - gap - w, rows.shape),
-        np.broadcast_to(x1 + gap, rows.shape),
-        across,
-        across,
-        across,
-    ]
-    ys = [rows, rows, (y0 - gap - h) * one, (y0 - 2 * gap - 2 * h) * one, (y1 + gap) * one]
-    corners = np.stack([np.concatenate(xs, axis=1), np.concatenate(ys, axis=1)], axis=2)
-    near = anchors[:, None, :] + _CORNERS[None] * sizes[:, None, :]
-    corners = np.concatenate([corners, near], axis=1)
+    gaps = np.full(count, gap, np.float32)
+    fx = np.stack([faces[:, 0], faces[:, 2], sizes[:, 0], gaps, anchors[:, 0]], axis=1)
+    fy = np.stack([faces[:, 1], faces[:, 3], sizes[:, 1], gaps, anchors[:, 1]], axis=1)
+    if columns is None:
+        corners = np.stack([fx @ SPOT_X.T, fy @ SPOT_Y.T], axis=2)
+    else:
+        corners = np.stack(
+            [np.einsum("nf,nkf->nk", fx, SPOT_X[columns]), np.einsum("nf,nkf->nk", fy, SPOT_Y[columns])],
+            axis=2,
+        )
     return np.concatenate([corners, corners + sizes[:, None, :]], axis=2).astype(np.float32)
 
 
@@ -347,15 +349,17 @@ def covers_mask(spots: np.ndarray, integral: np.ndarray, origin: tuple[int, int]
     return (integral[y1, x1] - integral[y0, x1] - integral[y1, x0] + integral[y0, x0]) > 0
 
 
-def choose_spots(spots: np.ndarray, costs: np.ndarray, previous: np.ndarray) -> np.ndarray:
+def choose_spots(
+    spots: np.ndarray, costs: np.ndarray, previous: np.ndarray, placed: np.ndarray = NOTHING_TAKEN
+) -> np.ndarray:
     """Greedy, in label order (first is most important): each label takes its cheapest finite-cost spot that
-    overlaps no label placed before it, or last frame's spot (``previous (N,)``, ``UNPLACED`` for none)
-    while that is still free. ``spots (N, C, 4)``, ``costs (N, C)`` -> choices ``(N,) intp`` (``UNPLACED``:
-    no free spot)."""
+    overlaps neither ``placed (M, 4)`` nor a label placed before it, or last frame's spot (``previous
+    (N,)``, ``UNPLACED`` for none) while that is still free. ``spots (N, C, 4)``, ``costs (N, C)`` ->
+    choices ``(N,) intp`` (``UNPLACED``: no free spot)."""
     count = len(spots)
     choices = np.full(count, UNPLACED, np.intp)
-    placed = np.zeros((count, 4), np.float32)
-    used = 0
+    used = len(placed)
+    placed = np.concatenate([np.asarray(placed, np.float32).reshape(-1, 4), np.zeros((count, 4), np.float32)])
     for i in range(count):  # a few dozen labels: one vectorised test of all candidates per label
         free = np.isfinite(costs[i])
         if used:
