@@ -141,6 +141,7 @@ def analysis_document(image_path: Path, shown: Any, pipeline: Pipeline, data: An
         "touches": data.touch.as_json() if data.touch is not None else [],
         "notes": list(notes),
         "hidden_areas": list(data.hidden_areas),
+        **pipeline.labels(data),
     }
 
 

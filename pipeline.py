@@ -153,6 +153,10 @@ class Pipeline:
             for i in range(len(faces))
         ]
 
+    def labels(self, data: SceneData) -> dict[str, list[dict[str, Any]]]:
+        """``{"labels": [...], "unlabelled": [...]}``: the labels as drawn, in pixels of the image as shown,
+        and those listed beside it instead (the CLI's top-level JSON fields)."""
+        return self.annotator.label_layout(data).as_json()
 
 
 @functools.lru_cache(maxsize=16)
