@@ -205,6 +205,33 @@ class Defaults(_Frozen):
     vessel_care_tail: Span = Span(amount=7, unit="d")
 
 
+class Course(_Frozen):
+    """The preparatory massage course before a treatment with one of ``products``.
+
+    ``sessions`` is the (fewest, most) sessions of a course; they are spread ``every_days`` apart where the
+    time allows (never closer than ``min_gap_days``), the last one ``last_before_days`` before the treatment
+    day; they cover the treated areas and every area or line within ``surroundings_mm`` of them.
+    """
+
+    products: tuple[Identifier, ...] = Field(min_length=1)
+    sessions: tuple[int, int]
+    every_days: int = Field(ge=1, le=30)
+    min_gap_days: int = Field(ge=1, le=30)
+    last_before_days: int = Field(ge=1, le=30)
+    surroundings_mm: float = Field(ge=0, le=100)
+    note: str = Field(min_length=1)
+    source: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Course:
+        fewest, most = self.sessions
+        if not 1 <= fewest <= most <= 30:
+            raise ValueError("sessions must be [fewest, most] with 1 <= fewest <= most <= 30")
+        if self.min_gap_days > self.every_days:
+            raise ValueError("min_gap_days must be <= every_days")
+        return self
+
+
 class Catalogue(_Frozen):
     """The whole validated catalogue; frozen and hashable so per-plan results can be cached on it."""
 
@@ -217,6 +244,7 @@ class Catalogue(_Frozen):
     rules: tuple[Rule, ...] = Field(min_length=1)
     areas: tuple[Area, ...] = Field(min_length=1)
     lines: tuple[Line, ...] = Field(min_length=1)
+    course: Course | None = None
     source_path: str = ""
 
     @model_validator(mode="after")
@@ -250,6 +278,10 @@ class Catalogue(_Frozen):
                 problems.append(
                     f"lines[{i}] ({line.id}): drains_to: unknown lymph-node group {line.drains_to!r}"
                 )
+        if self.course is not None:
+            unknown_products = [p for p in self.course.products if p not in products]
+            if unknown_products:
+                problems.append(f"course: products: unknown product {', '.join(map(repr, unknown_products))}")
         steps = {line.step for line in self.lines}
         for i, phase in enumerate(self.session):
             missing = [s for s in phase.steps if s not in steps]

@@ -4,7 +4,8 @@ Plans are frozen and hashable so per-plan work (``evaluate``) can be cached on t
 CLI's ``--treat AREA[,AREA...]=PRODUCT@YYYY-MM-DD[THH:MM]`` syntax and saved to / loaded from JSON.
 
 Time: a date without a time means the start of that day (waits are counted in calendar days); a "today"
-given as a plain date is evaluated at the start of that day. A treatment after "today" is refused.
+given as a plain date is evaluated at the start of that day. A treatment after "today" is refused unless it is
+``planned``: a planned treatment starts no wait before its day (see ``Treatment.in_effect``).
 """
 
 from __future__ import annotations
@@ -69,13 +70,15 @@ def moment_of(today: date | datetime) -> datetime:
 class Treatment:
     """Areas treated together with one product at one time (``has_time`` False: only the date is known).
 
-    ``treated_at`` may be given as a plain date.
+    ``treated_at`` may be given as a plain date. ``planned``: booked, not yet done; it starts no wait before
+    its day, and from its day on it counts as done (fail safe: the course is over and the waits take over).
     """
 
     areas: tuple[str, ...]
     product: str
     treated_at: datetime
     has_time: bool = False
+    planned: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "areas", tuple(self.areas))
@@ -103,6 +106,10 @@ class Treatment:
     def to_text(self) -> str:
         """The ``--treat`` form, which ``parse_treatment`` reads back."""
         return f"{','.join(self.areas)}={self.product}@{self.when_text}"
+
+    def in_effect(self, moment: datetime) -> bool:
+        """Whether its waits apply at ``moment``: a done treatment's always, a planned one's from its day."""
+        return not self.planned or self.treated_at.date() <= moment.date()
 
 
 def parse_treatment(text: str) -> Treatment:
@@ -146,7 +153,7 @@ class Plan:
             future = treatment.treated_at.date() > now.date() or (
                 treatment.has_time and isinstance(self.today, datetime) and treatment.treated_at > now
             )
-            if future:
+            if future and not treatment.planned:
                 raise PlanError(
                     f"treatment {treatment.to_text()} is dated after today ({self.today_text}): "
                     "a plan records "
@@ -186,7 +193,9 @@ class Plan:
             "version": PLAN_VERSION,
             "method": self.method,
             "treatments": [
-                {"areas": list(t.areas), "product": t.product, "date": t.when_text} for t in self.treatments
+                {"areas": list(t.areas), "product": t.product, "date": t.when_text}
+                | ({"planned": True} if t.planned else {})
+                for t in self.treatments
             ],
             "margin_mm": self.margin_mm,
             "caution_mm": self.caution_mm,
@@ -217,8 +226,12 @@ def plan_from_json(document: Any, *, today: date | datetime | None = None, where
             raise PlanError(f"{where}: treatments[{i}]: areas and product must be text")
         if not isinstance(item.get("date"), str):
             raise PlanError(f"{where}: treatments[{i}]: date must be text like 2026-11-20")
+        if not isinstance(item.get("planned", False), bool):
+            raise PlanError(f"{where}: treatments[{i}]: planned must be true or false")
         treated_at, has_time = parse_moment(item["date"], f"{where}: treatments[{i}]:")
-        treatments.append(Treatment(tuple(item["areas"]), item["product"], treated_at, has_time))
+        treatments.append(
+            Treatment(tuple(item["areas"]), item["product"], treated_at, has_time, item.get("planned", False))
+        )
     method = document.get("method", "hands")
     if not isinstance(method, str):
         raise PlanError(f"{where}: 'method' must be text")

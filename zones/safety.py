@@ -173,6 +173,8 @@ def _evaluate(plan: Plan, catalogue: Catalogue) -> SafetyMap:
     index = GeometryIndex.from_catalogue(catalogue)
     by_area: dict[str, list[Treatment]] = {}
     for treatment in plan.treatments:
+        if not treatment.in_effect(plan.moment):  # a planned treatment starts no wait before its day
+            continue
         for area_id in treatment.areas:
             by_area.setdefault(area_id, []).append(treatment)
     verdicts = tuple(
@@ -291,10 +293,14 @@ class TimelineEntry:
     caution_until: datetime | None
     status_today: int
     prescribed: bool
+    planned: bool = False
 
 
 def timeline(plan: Plan, catalogue: Catalogue) -> tuple[TimelineEntry, ...]:
-    """Per treatment, treated area and method in the catalogue: the safe-from and caution-until moments."""
+    """Per treatment, treated area and method in the catalogue: the safe-from and caution-until moments.
+
+    A planned treatment before its day is listed with the moments it will bring, its status today ``SAFE``.
+    """
     plan.check(catalogue)
     areas = {area.id: area for area in catalogue.areas}
     entries = []
@@ -316,8 +322,9 @@ def timeline(plan: Plan, catalogue: Catalogue) -> tuple[TimelineEntry, ...]:
                         treatment.treated_at,
                         verdict.safe_from,
                         verdict.caution_until,
-                        verdict.status,
+                        verdict.status if treatment.in_effect(plan.moment) else SAFE,
                         rule.prescribed is not None,
+                        treatment.planned,
                     )
                 )
     return tuple(entries)
