@@ -66,7 +66,6 @@ class Course:
     source: str
     closed_at: datetime | None = None
     closed_reason: str = ""
-    key: int | None = None
 
     @property
     def treatment_day(self) -> date:
@@ -76,6 +75,15 @@ class Course:
     def short(self) -> bool:
         """Fewer sessions than the source's fewest fit before the treatment day."""
         return len(self.sessions) < self.wanted[0]
+
+    def session_for(self, day: date) -> CourseSession | None:
+        """The session a massage done on ``day`` ticks off: the latest one not done that was due by then, else
+        the next one not done; None when the course is over on that day."""
+        if self.closed_at is not None or day >= self.treatment_day:
+            return None
+        open_sessions = [s for s in self.sessions if not s.done]
+        due = [s for s in open_sessions if s.due <= day]
+        return due[-1] if due else (open_sessions[0] if open_sessions else None)
 
     def status(self, today: date | datetime) -> CourseStatus:
         """Where the course stands on ``today``."""
