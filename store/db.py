@@ -588,8 +588,8 @@ def _check_sqlite_file(path: Path) -> None:
         return  # an empty file holds nothing to lose: it becomes a new database
     if header != SQLITE_HEADER:
         raise StoreError(f"{path} is not a FaceZones database (not an SQLite file); it was left untouched")
-    try:
-        connection = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True)
+    try:  # immutable: a first look that writes nothing, not even -wal/-shm files; the live check decides
+        connection = sqlite3.connect(f"file:{quote(str(path))}?mode=ro&immutable=1", uri=True)
     except sqlite3.Error as err:
         raise StoreError(f"cannot open {path}: {err}") from None
     try:
