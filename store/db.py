@@ -219,7 +219,7 @@ class Store:
         name: str,
         treatment: Treatment,
         *,
-        instructed_wait: str | None = None,
+        injector_waits: Mapping[str, str] | None = None,
         note: str = "",
         catalogue: Catalogue | None = None,
         today: date | datetime | None = None,
@@ -240,7 +240,7 @@ class Store:
                 plan.check(catalogue)
         except PlanError as err:
             raise StoreError(str(err)) from None
-        wait = _wait_text(instructed_wait)
+        waits = _waits(injector_waits or {}, treatment)
         with self._write() as session:
             person = self._person_row(session, name)
             row = db.TreatmentRow(
@@ -250,7 +250,7 @@ class Store:
                 treated_at=treatment.treated_at,
                 has_time=treatment.has_time,
                 planned=treatment.planned,
-                instructed_wait=wait,
+                injector_waits=waits,
                 note=note,
                 created_at=_now(),
             )
@@ -666,14 +666,18 @@ def _clean_name(name: str) -> str:
     return clean
 
 
-def _wait_text(wait: str | None) -> str | None:
-    if wait is None or not str(wait).strip():
-        return None
-    try:
-        span = Span.model_validate(str(wait))
-    except ValueError:
-        raise StoreError(f"injector's wait {wait!r}: write it like 10d or 48h") from None
-    return f"{span.amount:g}{span.unit}"
+def _waits(waits: Mapping[str, str], treatment: Treatment) -> dict[str, str]:
+    """The injector's waits, area -> ``10d`` / ``48h``, checked: durations, and areas the treatment names."""
+    clean = {}
+    for area, wait in waits.items():
+        if area not in treatment.areas:
+            raise StoreError(f"an injector's wait for {area}, which {treatment.to_text()} does not name")
+        try:
+            span = Span.model_validate(str(wait))
+        except ValueError:
+            raise StoreError(f"injector's wait {wait!r} for {area}: write it like 10d or 48h") from None
+        clean[area] = f"{span.amount:g}{span.unit}"
+    return clean
 
 
 def _check_session(record: MassageSession) -> None:
@@ -691,9 +695,15 @@ def _person(row: db.PersonRow) -> Person:
 
 
 def _treatment(row: db.TreatmentRow) -> TreatmentRecord:
-    treatment = Treatment(tuple(row.areas), row.product, row.treated_at, row.has_time, row.planned)
+    treatment = Treatment(tuple(row.areas), row.product, row.treated_at, row.has_time, planned=row.planned)
     return TreatmentRecord(
-        row.id, treatment, row.instructed_wait, row.note, row.created_at, row.planned_for, row.done_marked_at
+        row.id,
+        treatment,
+        dict(row.injector_waits),
+        row.note,
+        row.created_at,
+        row.planned_for,
+        row.done_marked_at,
     )
 
 

@@ -169,7 +169,7 @@ def _treatment_json(record: TreatmentRecord) -> dict[str, Any]:
         "date": t.when_text,
         "planned": t.planned,
         "planned_for": format_moment(record.planned_for),
-        "instructed_wait": record.instructed_wait,
+        "injector_waits": dict(record.injector_waits),
         "note": record.note,
     }
 

@@ -27,12 +27,12 @@ class Person:
 class TreatmentRecord:
     """A stored treatment. ``planned_for`` keeps the booked moment once a planned treatment is marked done.
 
-    ``instructed_wait`` is the wait the person's injector gave (``10d``, ``48h``), or None.
+    ``injector_waits``: the waits the person's injector gave, area id -> duration (``10d``, ``48h``).
     """
 
     key: int
     treatment: Treatment
-    instructed_wait: str | None
+    injector_waits: Mapping[str, str]
     note: str
     created_at: datetime
     planned_for: datetime | None = None

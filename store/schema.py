@@ -68,7 +68,7 @@ class TreatmentRow(Base):
     planned: Mapped[bool] = mapped_column(Boolean)
     planned_for: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     done_marked_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
-    instructed_wait: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    injector_waits: Mapped[dict[str, str]] = mapped_column(JSON)
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime)
 

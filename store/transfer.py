@@ -42,7 +42,7 @@ class PersonIn(_Record):
 
 
 class TreatmentIn(_Record):
-    json_fields = ("areas",)
+    json_fields = ("areas", "injector_waits")
     ref: int
     areas: list[str] = Field(min_length=1)
     product: str = Field(min_length=1, max_length=db.ID_LENGTH)
@@ -51,7 +51,7 @@ class TreatmentIn(_Record):
     planned: bool
     planned_for: datetime | None = None
     done_marked_at: datetime | None = None
-    instructed_wait: str | None = Field(default=None, max_length=20)
+    injector_waits: dict[str, str] = {}
     note: str = ""
     created_at: datetime
 

@@ -230,7 +230,13 @@ def plan_from_json(document: Any, *, today: date | datetime | None = None, where
             raise PlanError(f"{where}: treatments[{i}]: planned must be true or false")
         treated_at, has_time = parse_moment(item["date"], f"{where}: treatments[{i}]:")
         treatments.append(
-            Treatment(tuple(item["areas"]), item["product"], treated_at, has_time, item.get("planned", False))
+            Treatment(
+                tuple(item["areas"]),
+                item["product"],
+                treated_at,
+                has_time,
+                planned=item.get("planned", False),
+            )
         )
     method = document.get("method", "hands")
     if not isinstance(method, str):

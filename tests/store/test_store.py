@@ -66,13 +66,13 @@ def test_history_survives_reopening(db_url: str) -> None:
         store.ensure_person("client")
         lips = parse_treatment("lips=ha_filler@2026-11-20")
         record = store.add_treatment(
-            "client", lips, instructed_wait="10d", note="left side fuller", today=TODAY
+            "client", lips, injector_waits={"lips": "10d"}, note="left side fuller", today=TODAY
         )
         stored, _ = store.add_session("client", a_session("first", datetime(2026, 11, 25, 10, 0)))
         store.save_plan("client", "tools", screening={"heart": "no", "skin": "no"}, margin_mm=12)
     with Store(db_url) as again:
         (treatment,) = again.treatments("client")
-        assert treatment == record and treatment.instructed_wait == "10d"
+        assert treatment == record and treatment.injector_waits == {"lips": "10d"}
         assert again.sessions("client") == (stored,)
         assert stored.lines == {"neck_left": 3, "jaw_left": 2} and stored.stop_signs == ("redness",)
         plan = again.plan("client", TODAY)
@@ -90,7 +90,13 @@ def test_treatment_dates_are_checked(db_url: str, catalogue) -> None:
         with pytest.raises(StoreError, match="unknown area 'lip'"):
             store.add_treatment("me", planned("lip=ha_filler@2026-12-20"), catalogue=catalogue, today=TODAY)
         with pytest.raises(StoreError, match="write it like 10d or 48h"):
-            store.add_treatment("me", parse_treatment("lips=ha_filler@2026-11-20"), instructed_wait="soon")
+            store.add_treatment(
+                "me", parse_treatment("lips=ha_filler@2026-11-20"), injector_waits={"lips": "soon"}
+            )
+        with pytest.raises(StoreError, match="does not name"):
+            store.add_treatment(
+                "me", parse_treatment("lips=ha_filler@2026-11-20"), injector_waits={"chin": "2d"}
+            )
         assert store.treatments("me") == ()
 
 

@@ -144,7 +144,9 @@ def test_a_schema_1_file_opens_and_reads(tmp_path: Path) -> None:
     with Store(path) as opened:
         assert [p.name for p in opened.people()] == ["me"]
         (treatment,) = opened.treatments("me")
-        assert treatment.treatment.to_text() == "lips=ha_filler@2026-11-20"
+        assert treatment.treatment.to_text() == "lips=ha_filler@2026-11-20" and treatment.injector_waits == {
+            "lips": "10d"
+        }
         (session,) = opened.sessions("me")
         assert session.lines == {"neck_left": 3} and session.note == "first session"
 

@@ -21,7 +21,9 @@ def _fill(store: Store, catalogue) -> None:
     """A person with every kind of record: done and planned treatments, a course partly done, sessions."""
     store.ensure_person("Ada")
     botox = parse_treatment("forehead,glabella=botox@2026-11-28T14:30")
-    store.add_treatment("Ada", botox, instructed_wait="3d", note='said "no facials", then: ok', today=TODAY)
+    store.add_treatment(
+        "Ada", botox, injector_waits={"glabella": "36h"}, note='said "no facials", then: ok', today=TODAY
+    )
     planned = dataclasses.replace(parse_treatment("lips=ha_filler@2026-12-12"), planned=True)
     store.add_treatment("Ada", planned, catalogue=catalogue, today=TODAY)
     first = store.courses("Ada")[0].course.sessions[0]

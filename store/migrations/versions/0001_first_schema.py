@@ -45,7 +45,7 @@ def upgrade() -> None:
         sa.Column("planned", sa.Boolean, nullable=False),
         sa.Column("planned_for", sa.DateTime, nullable=True),
         sa.Column("done_marked_at", sa.DateTime, nullable=True),
-        sa.Column("instructed_wait", sa.String(20), nullable=True),
+        sa.Column("injector_waits", sa.JSON, nullable=False),
         sa.Column("note", sa.Text, nullable=False),
         sa.Column("created_at", sa.DateTime, nullable=False),
     )

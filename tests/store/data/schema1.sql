@@ -65,7 +65,7 @@ CREATE TABLE people (
 	PRIMARY KEY (id), 
 	CONSTRAINT uq_people_name UNIQUE (name)
 );
-INSERT INTO "people" VALUES(1,'me','2026-12-02 06:27:32.000000');
+INSERT INTO "people" VALUES(1,'me','2026-12-02 06:33:49.000000');
 CREATE TABLE plans (
 	id INTEGER NOT NULL, 
 	person_id INTEGER NOT NULL, 
@@ -87,13 +87,13 @@ CREATE TABLE treatments (
 	planned BOOLEAN NOT NULL, 
 	planned_for DATETIME, 
 	done_marked_at DATETIME, 
-	instructed_wait VARCHAR(20), 
+	injector_waits JSON NOT NULL, 
 	note TEXT NOT NULL, 
 	created_at DATETIME NOT NULL, 
 	PRIMARY KEY (id), 
 	FOREIGN KEY(person_id) REFERENCES people (id) ON DELETE CASCADE
 );
-INSERT INTO "treatments" VALUES(1,1,'["lips"]','ha_filler','2026-11-20 00:00:00.000000',0,0,NULL,NULL,NULL,'','2026-12-02 06:27:32.000000');
+INSERT INTO "treatments" VALUES(1,1,'["lips"]','ha_filler','2026-11-20 00:00:00.000000',0,0,NULL,NULL,'{"lips": "10d"}','','2026-12-02 06:33:49.000000');
 CREATE INDEX ix_treatments_person_id ON treatments (person_id);
 CREATE INDEX ix_plans_person_id ON plans (person_id);
 CREATE INDEX ix_courses_person_id ON courses (person_id);
