@@ -32,8 +32,10 @@ postgres:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; } \
 		|| { echo "error: could not install postgresql (apt-get install postgresql, as root)" >&2; exit 1; }
 
+# ruff, then mypy over the package code (files and settings: [tool.mypy] in pyproject.toml).
 lint: setup
 	$(PY) -m ruff check .
+	$(PY) -m mypy
 
 test: setup browser postgres lint
 	$(PY) -m pytest

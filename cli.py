@@ -20,8 +20,7 @@ from typing import Any
 
 import cv2
 
-from overlays.chart import render_chart, save_chart
-from overlays.video import annotate_video, terminal_progress
+from overlays.chart import save_chart
 from pipeline import OverlayOptions, Pipeline, Settings, StreamProcessor, catalogue_for
 from store import DEFAULT_PERSON, Store, StoreError, read_document, write_document
 from store.history import person_history
@@ -29,8 +28,9 @@ from vision.assets import AssetError
 from vision.hands import HandDetector
 from vision.io import ImageError, read_image
 from vision.landmarker import FaceDetector, LandmarkerOptions
+from vision.video import annotate_video, terminal_progress
 from zones.catalogue import CatalogueError
-from zones.plan import Plan, PlanError, load_plan, moment_of, parse_moment, parse_today, parse_treatment
+from zones.plan import Plan, PlanError, build_plan, moment_of, parse_moment, parse_today, parse_treatment
 
 EXIT_BAD_INPUT = 2
 
@@ -52,16 +52,14 @@ def _stored_plan(args: argparse.Namespace) -> Plan:
 
 
 def _plan(args: argparse.Namespace) -> Plan:
-    """The plan from ``--plan FILE`` and/or ``--treat`` options; ``--today`` and ``--method`` override."""
+    """The plan from ``--plan FILE`` and/or ``--treat``; ``--today``, ``--method`` and ``--margin`` win.
+
+    ``--person NAME`` takes that person's stored treatments and settings instead of a plan file.
+    """
     if args.person:
         return _stored_plan(args)
-    today = parse_today(args.today)
-    treatments = tuple(parse_treatment(text) for text in args.treat)
-    if args.plan:
-        base = load_plan(args.plan, today=today)
-        return Plan(base.treatments + treatments, args.method or base.method, today, base.margin_mm,
-                    base.caution_mm)
-    return Plan(treatments, args.method or "hands", today, args.margin)
+    return build_plan(args.treat, method=args.method, today=args.today, plan_path=args.plan,
+                      margin_mm=args.margin)
 
 
 def _settings(args: argparse.Namespace, *, still: bool = True) -> Settings:
@@ -127,10 +125,8 @@ def annotate_video_command(args: argparse.Namespace) -> int:
 
 
 def chart(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    catalogue = catalogue_for(settings.catalogue_path)
-    settings.plan.check(catalogue)
-    print(f"chart: {save_chart(render_chart(catalogue, settings.plan), args.out)}", file=sys.stderr)
+    pipeline = Pipeline(_settings(args))  # refuses a plan the catalogue cannot use
+    print(f"chart: {save_chart(pipeline.chart(), args.out)}", file=sys.stderr)
     return 0
 
 

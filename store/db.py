@@ -286,6 +286,8 @@ class Store:
             if not row.planned:
                 raise StoreError(f"treatment {treatment_key} is already recorded as done")
             done_at = row.treated_at if when is None else when
+            if not isinstance(done_at, datetime):
+                done_at = _day_start(done_at)
             treatment = Treatment(tuple(row.areas), row.product, done_at)
             if treatment.treated_at > moment:
                 raise StoreError(

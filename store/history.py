@@ -16,7 +16,8 @@ from store.records import CourseRecord, MassageSession, PlanRecord, TreatmentRec
 from zones.catalogue import Catalogue
 from zones.course import CourseStatus
 from zones.plan import Plan
-from zones.safety import NO_TOUCH, STATUS_NAMES, SafetyMap, TimelineEntry, evaluate, format_moment, timeline
+from zones.safety import NO_TOUCH, STATUS_NAMES, SafetyMap, TimelineEntry, evaluate, timeline
+from zones.wording import format_day, format_moment
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ class History:
             waits = []
             for area_id in self.no_touch:
                 verdict = self.safety.verdict(area_id)
-                waits.append(f"{labels[area_id]} (until {format_moment(verdict.safe_from)})")
+                waits.append(f"{labels[area_id]} (until {format_day(verdict.safe_from)})")
             parts.append(f"No touching today ({self.plan.method}): " + ", ".join(waits) + ".")
         else:
             parts.append(f"No treated area is off limits today ({self.plan.method}).")
@@ -102,13 +103,13 @@ class History:
                 "label": f"{t.product} on {', '.join(labels.get(a, a) for a in t.areas)}",
                 "state": "planned" if t.planned else "done",
             })  # fmt: skip
-        for record, _status in self.course_statuses():
-            for item in record.course.sessions:
+        for course, _status in self.course_statuses():
+            for item in course.course.sessions:
                 state = "done" if item.done else ("missed" if item.due < self.today.date() else "to come")
                 rows.append({
                     "kind": "course", "lane": "Preparatory course",
                     "start": datetime.combine(item.due, time()), "end": None,
-                    "label": f"course session {item.number} of {len(record.course.sessions)}", "state": state,
+                    "label": f"course session {item.number} of {len(course.course.sessions)}", "state": state,
                 })  # fmt: skip
         for session in self.sessions:
             rows.append({
@@ -122,7 +123,7 @@ class History:
             rows.append({
                 "kind": "safe_again", "lane": f"Safe again: {methods.get(entry.method, entry.method)}",
                 "start": entry.treated_at, "end": entry.safe_from,
-                "label": f"{entry.area_label}: safe again from {format_moment(entry.safe_from)}",
+                "label": f"{entry.area_label}: safe again from {format_day(entry.safe_from)}",
                 "state": "planned" if entry.planned else STATUS_NAMES[entry.status_today],
             })  # fmt: skip
         return rows

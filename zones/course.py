@@ -18,6 +18,7 @@ from zones.catalogue import Catalogue
 from zones.geometry import GeometryIndex, face_geometry, reference_landmarks
 from zones.plan import PlanError, Treatment
 from zones.safety import distances_to_polygons
+from zones.wording import format_day
 
 
 @dataclass(frozen=True)
@@ -95,26 +96,25 @@ class Course:
             if self.closed_at is not None:
                 why = self.closed_reason or "closed"
                 message = (
-                    f"course closed on {self.closed_at.date().isoformat()} ({why}): {done} of {total} done"
+                    f"course closed on {format_day(self.closed_at.date())} ({why}): {done} of {total} done"
                 )
             else:
                 message = (
-                    f"the treatment day ({self.treatment_day.isoformat()}) has come: the course is over "
+                    f"the treatment day ({format_day(self.treatment_day)}) has come: the course is over "
                     f"({done} of {total} done) and the waiting rules take over"
                 )
             return CourseStatus(False, done, total, None, missed, message)
         upcoming = [s for s in self.sessions if not s.done and s.due >= day]
         following = upcoming[0] if upcoming else None
         if following is None:
-            message = (
-                f"all {total} course sessions are behind you ({done} done); treatment on {self.treatment_day}"
-            )
+            treated = format_day(self.treatment_day)
+            message = f"all {total} course sessions are behind you ({done} done); treatment on {treated}"
         elif following.due == day:
             message = (
                 f"course session {following.number} of {total} is due today: {', '.join(following.areas)}"
             )
         else:
-            message = f"next course session {following.number} of {total} on {following.due.isoformat()}"
+            message = f"next course session {following.number} of {total} on {format_day(following.due)}"
         if missed:
             message += f"; {len(missed)} missed"
         return CourseStatus(True, done, total, following, missed, message)
