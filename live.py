@@ -81,6 +81,7 @@ class FrameReport:
     hint: str = ""
     no_touch: tuple[str, ...] = ()
     touching: tuple[str, ...] = ()  # no-touch areas a fingertip is in now (touch guard on)
+    warnings: tuple[tuple[str, int], ...] = ()  # (area id, touches so far in this stream), touched areas only
 
 
 @dataclass(frozen=True)
@@ -282,7 +283,13 @@ def frame_report(data: SceneData, settings: Settings) -> FrameReport:
     faces = data.faces
     hint = faces.quality[0].hint if len(faces) and faces.quality else ""
     touching = data.touch.active_labels if data.touch is not None else ()
-    return FrameReport(faces=len(faces), hint=hint, no_touch=no_touch_summary(settings), touching=touching)
+    warnings = (
+        tuple((data.touch.area_ids[i], int(data.touch.counts[i])) for i in np.flatnonzero(data.touch.counts))
+        if data.touch is not None
+        else ()
+    )
+    return FrameReport(faces=len(faces), hint=hint, no_touch=no_touch_summary(settings), touching=touching,
+                       warnings=warnings)  # fmt: skip
 
 
 class PipelineFrames:

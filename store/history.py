@@ -7,7 +7,7 @@ the CLI's ``history --json`` document; ``chart_rows`` are the marks of the app's
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from typing import Any
 
@@ -159,6 +159,21 @@ def person_history(
         safe_again=timeline(plan, catalogue),
         catalogue=catalogue,
     )
+
+
+def in_effect_plan(plan: Plan, *, limit: int | None = None) -> Plan:
+    """The plan with only the treatments whose waits have started by its moment, recorded as done (the
+    latest ``limit`` of them): what a map of that moment shows. A treatment planned for later today waits."""
+    started = sorted(
+        (
+            replace(t, planned=False)
+            for t in plan.treatments
+            if t.in_effect(plan.moment) and t.treated_at <= plan.moment
+        ),
+        key=lambda t: t.treated_at,
+    )
+    kept = started[-limit:] if limit is not None else started
+    return Plan(tuple(kept), plan.method, plan.today, plan.margin_mm, plan.caution_mm)
 
 
 def _treatment_json(record: TreatmentRecord) -> dict[str, Any]:

@@ -89,9 +89,12 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextlib.contextmanager
-def run_streamlit(script: Path, log_dir: Path, *, extra_args: tuple[str, ...] = ()
-                  ) -> Iterator[StreamlitServer]:
-    """Serve ``script`` on a free localhost port until the block ends; fail clearly if it is never healthy."""
+def run_streamlit(script: Path, log_dir: Path, *, extra_args: tuple[str, ...] = (),
+                  database: Path | None = None) -> Iterator[StreamlitServer]:
+    """Serve ``script`` on a free localhost port until the block ends; fail clearly if it is never healthy.
+
+    The app keeps its records in ``database`` (default: a new file in ``log_dir``), never the user's own.
+    """
     port = free_port()
     url = f"http://localhost:{port}"
     log_path = log_dir / f"streamlit-{port}.log"
@@ -106,7 +109,8 @@ def run_streamlit(script: Path, log_dir: Path, *, extra_args: tuple[str, ...] = 
         *extra_args,
     ]
     with log_path.open("wb") as log:
-        process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+        env = {**os.environ, "FACEZONES_DB": str(database or log_dir / "facezones.db")}
+        process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env,
                                    stdin=subprocess.DEVNULL, start_new_session=True)
     server = StreamlitServer(url=url, process=process, log_path=log_path)
     try:
