@@ -827,13 +827,14 @@ def treatments_panel(history: History, store: Store, catalogue: Catalogue, now: 
     with st.form("add_treatment", clear_on_submit=True, border=True):
         st.markdown("**Add a treatment to the record**")
         choices = [a.id for a in catalogue.areas_by_kind()]
-        areas = st.multiselect("Areas", choices, format_func=labels.__getitem__)
-        product = st.selectbox("Product", list(products), format_func=products.__getitem__)
-        day = st.date_input("Date", value=now.date(), format="YYYY-MM-DD")
-        planned = st.checkbox("Planned: booked for that day, not done yet (a filler gets its course)")
-        wait = st.text_input("Injector's wait for these areas, if given (e.g. 10d or 48h)")
-        note = st.text_input("Note")
-        if st.form_submit_button("Add to the record") and areas:
+        areas = st.multiselect("Areas", choices, format_func=labels.__getitem__, key="new_areas")
+        product = st.selectbox("Product", list(products), format_func=products.__getitem__, key="new_product")
+        day = st.date_input("Date", value=now.date(), format="YYYY-MM-DD", key="new_date")
+        planned = st.checkbox("Planned: booked for that day, not done yet (a filler gets its course)",
+                              key="new_planned")  # fmt: skip
+        wait = st.text_input("Injector's wait for these areas, if given (e.g. 10d or 48h)", key="new_wait")
+        note = st.text_input("Note", key="new_note")
+        if st.form_submit_button("Add to the record", key="new_submit") and areas:
             treatment = Treatment(tuple(areas), product or catalogue.default_product,
                                   datetime.combine(day, clock_time()), planned=planned)  # fmt: skip
             try:
