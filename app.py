@@ -715,14 +715,14 @@ def record_message() -> None:
         (st.success if kind == "success" else st.error)(text)
 
 
-STATE_COLOURS = {"done": "#2f7d6d", "planned": "#3d7fc4", "to come": "#9aa5b1", "missed": "#b8475d",
-                 "no_touch": "#c0392b", "caution": "#d9822b", "safe": "#7fb8a4"}  # fmt: skip
+EVENT_COLOURS = {"done": "#2f7d6d", "planned": "#3d7fc4", "to come": "#9aa5b1", "missed": "#b8475d"}
 FIXED_LANES = ("Treatments", "Preparatory course", "Massage sessions")
 
 
 def person_timeline_chart(history: History) -> alt.LayerChart | None:
-    """The person's timeline: treatments, course sessions (done, to come, missed), massage sessions, and a bar
-    per treated area and method from the treatment to the day it is safe again; the dashed rule is today."""
+    """The person's timeline: treatments, course sessions (done, to come, missed) and massage sessions as
+    marks; per treated area one bar per method from the treatment to the day it is safe again for that method
+    (pale: a planned treatment's); the dashed rule is now."""
     rows = history.chart_rows()
     if not rows:
         return None
@@ -731,20 +731,30 @@ def person_timeline_chart(history: History) -> alt.LayerChart | None:
     lanes = [lane for lane in FIXED_LANES if lane in set(data["lane"])]
     lanes += list(dict.fromkeys(lane for lane in data["lane"] if lane not in FIXED_LANES))
     y = alt.Y("lane:N", title=None, sort=lanes, axis=alt.Axis(labelLimit=280))
-    scale = alt.Scale(domain=list(STATE_COLOURS), range=list(STATE_COLOURS.values()))
-    colour = alt.Color("state:N", title=None, scale=scale, legend=alt.Legend(orient="bottom"))
     x = alt.X("start:T", title=None, axis=alt.Axis(format="%-d %b"))
-    tooltip = [alt.Tooltip("label:N", title="what"), alt.Tooltip("when:N", title="when"), "state:N"]
-    bars = alt.Chart(data[data["kind"] == "safe_again"]).mark_bar(height={"band": 0.55}).encode(
-        x=x, x2="end:T", y=y, color=colour, tooltip=tooltip)
+    tooltip = [alt.Tooltip("label:N", title="what"), alt.Tooltip("when:N", title="from"), "state:N"]
+    layers: list[alt.Chart] = []
+    waits = data[data["kind"] == "safe_again"]
+    if len(waits):
+        methods = [m.label for m in history.catalogue.methods]
+        scale = alt.Scale(domain=methods, range=list(METHOD_COLOURS[: len(methods)]))
+        layers.append(alt.Chart(waits).mark_bar(height={"band": 0.9}).encode(
+            x=x, x2="end:T", y=y, yOffset=alt.YOffset("method:N", sort=methods),
+            color=alt.Color("method:N", title="Safe again for", scale=scale,
+                            legend=alt.Legend(orient="bottom", labelLimit=260)),
+            opacity=alt.condition(alt.datum.state == "planned", alt.value(0.4), alt.value(1.0)),
+            tooltip=tooltip))  # fmt: skip
     events = data[data["kind"] != "safe_again"]
-    points = alt.Chart(events).mark_point(filled=True, size=150, opacity=1).encode(
-        x=x, y=y, color=colour, shape=alt.Shape("kind:N", legend=None), tooltip=tooltip)
-    today = pd.DataFrame({"at": [history.today], "label": [f"today {format_day(history.today)}"]})
-    rule = alt.Chart(today).mark_rule(color="#222222", strokeDash=[5, 3]).encode(x="at:T")
-    text = alt.Chart(today).mark_text(align="left", dx=4, dy=-6, baseline="bottom").encode(
-        x="at:T", text="label:N", y=alt.value(0))
-    return (bars + points + rule + text).properties(height=alt.Step(28))
+    if len(events):
+        scale = alt.Scale(domain=list(EVENT_COLOURS), range=list(EVENT_COLOURS.values()))
+        layers.append(alt.Chart(events).mark_point(filled=True, size=160, opacity=1).encode(
+            x=x, y=y, color=alt.Color("state:N", title=None, scale=scale, legend=alt.Legend(orient="bottom")),
+            shape=alt.Shape("kind:N", legend=None), tooltip=tooltip))  # fmt: skip
+    now = pd.DataFrame({"at": [history.today], "label": [f"now: {format_day(history.today)}"]})
+    layers.append(alt.Chart(now).mark_rule(color="#222222", strokeDash=[5, 3]).encode(x="at:T"))
+    layers.append(alt.Chart(now).mark_text(align="left", dx=4, dy=-6, baseline="bottom").encode(
+        x="at:T", text="label:N", y=alt.value(0)))  # fmt: skip
+    return alt.layer(*layers).resolve_scale(color="independent").properties(height=alt.Step(30))
 
 
 def session_log_rows(history: History) -> list[dict[str, Any]]:
@@ -763,9 +773,9 @@ def session_log_rows(history: History) -> list[dict[str, Any]]:
     return rows
 
 
-def _tick(name: str, key: int) -> None:
+def _tick(name: str, key: int, widget: str) -> None:
     try:
-        done = bool(st.session_state[f"course_{key}"])
+        done = bool(st.session_state[widget])
         shared_store(resolve_url()).tick_course_session(name, key, done=done)
     except StoreError as err:
         st.session_state["record_message"] = ("error", str(err))
@@ -781,16 +791,17 @@ def course_panel(history: History) -> None:
         course = record.course
         st.markdown(f"**Before the treatment on {format_day(course.treatment_day)}** · {status.message}")
         if course.short:
-            st.warning(f"Only {len(course.sessions)} session(s) fit before the treatment day; the source asks"
-                       " "
-                       f"for {course.wanted[0]}-{course.wanted[1]}.")  # fmt: skip
+            fewest, most = course.wanted
+            st.warning(f"Only {len(course.sessions)} session(s) fit before the treatment day; the source "
+                       f"asks for {fewest}-{most}.")  # fmt: skip
         for item in course.sessions:
-            key = f"course_{item.key}"
-            st.session_state[key] = item.done
+            # the key carries the stored state: a tick saved elsewhere (a guided session) makes a new widget
+            # instead of fighting the browser's stale one
+            key = f"course_{item.key}_{'done' if item.done else 'open'}"
             covers = ", ".join(labels.get(a, a) for a in item.areas)
-            st.checkbox(f"{item.number}. {format_day(item.due)}: {covers}",
+            st.checkbox(f"{item.number}. {format_day(item.due)}: {covers}", value=item.done,
                         key=key, disabled=not status.open or item.key is None,
-                        on_change=_tick, args=(history.name, item.key))  # fmt: skip
+                        on_change=_tick, args=(history.name, item.key, key))  # fmt: skip
         st.caption(f"{course.note} Source: {course.source}.")
 
 
@@ -863,16 +874,16 @@ def person_record(store: Store, catalogue: Catalogue, name: str, now: datetime) 
     record_message()
     tabs = st.tabs(["Timeline", "Session log", "Course", "Treatments"])
     timeline_tab, log_tab, course_tab, treatments_tab = tabs
-    with timeline_tab, friendly_errors("drawing the timeline"):
+    with timeline_tab, st.container(key="person_timeline"), friendly_errors("drawing the timeline"):
         chart = person_timeline_chart(history)
         if chart is None:
             st.caption("Nothing recorded yet.")
         else:
-            st.altair_chart(chart, width="stretch", key="person_timeline")
+            st.altair_chart(chart, width="stretch")
     with log_tab, st.container(key="session_log"):
         rows = session_log_rows(history)
         if rows:
-            st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+            st.table(pd.DataFrame(rows).set_index("day"))
         else:
             st.caption("No massage session recorded yet: a guided session (practitioner mode) saves itself "
                        "when it ends.")  # fmt: skip

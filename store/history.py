@@ -92,7 +92,8 @@ class History:
         }
 
     def chart_rows(self) -> list[dict[str, Any]]:
-        """One mark per event for the timeline chart: kind, lane, start, end (None: a point), label, state."""
+        """One mark per event for the timeline chart: kind, lane, start, end (None: a point), label, state;
+        a safe-again bar (one per treated area and method, in the area's lane) also names its method."""
         labels = {area.id: area.label for area in self.catalogue.areas}
         methods = {m.id: m.label for m in self.catalogue.methods}
         rows: list[dict[str, Any]] = []
@@ -120,10 +121,11 @@ class History:
         for entry in self.safe_again:
             if entry.safe_from is None or entry.prescribed:
                 continue
+            method = methods.get(entry.method, entry.method)
             rows.append({
-                "kind": "safe_again", "lane": f"Safe again: {methods.get(entry.method, entry.method)}",
+                "kind": "safe_again", "lane": entry.area_label, "method": method,
                 "start": entry.treated_at, "end": entry.safe_from,
-                "label": f"{entry.area_label}: safe again from {format_day(entry.safe_from)}",
+                "label": f"{entry.area_label}, {method}: safe again from {format_day(entry.safe_from)}",
                 "state": "planned" if entry.planned else STATUS_NAMES[entry.status_today],
             })  # fmt: skip
         return rows

@@ -74,12 +74,12 @@ def test_add_a_person_plan_a_treatment_and_tick_the_course(private_store: Path) 
     sessions = course.course.sessions
     assert 5 <= len(sessions) <= 7 and sessions[0].due == TODAY
     assert "is due today" in texts(app.markdown)  # "today" says where Ada stands
-    first = app.checkbox(key=f"course_{sessions[0].key}")
+    first = app.checkbox(key=f"course_{sessions[0].key}_open")
     assert first.value is False
     rerun(first.check())
     with Store(private_store) as store:
         assert store.courses("Ada")[0].course.sessions[0].done
-    assert app.checkbox(key=f"course_{sessions[0].key}").value is True
+    assert app.checkbox(key=f"course_{sessions[0].key}_done").value is True
 
 
 def test_a_planned_treatment_is_marked_done(private_store: Path) -> None:
@@ -131,6 +131,6 @@ def test_the_guided_session_saves_itself_and_a_restart_reads_it_back(private_sto
         assert store.courses("me")[0].course.sessions[0].done
 
     restarted = run_app()  # a new run of the script, as after a restart: the record is read from the file
-    (log,) = [frame.value for frame in restarted.dataframe if "repetitions" in frame.value.columns]
+    (log,) = [table.value for table in restarted.table if "repetitions" in table.value.columns]
     assert log.to_dict("records")[0]["repetitions"] == 3 and log.to_dict("records")[0]["mode"] == "guided"
     assert "next course session 2" in texts(restarted.markdown)

@@ -16,7 +16,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -126,6 +126,13 @@ def run_streamlit(script: Path, log_dir: Path, *, extra_args: tuple[str, ...] = 
         yield server
     finally:
         _stop(process)
+
+
+@pytest.fixture
+def serve_app(tmp_path: Path) -> Callable[[Path], contextlib.AbstractContextManager[StreamlitServer]]:
+    """``with serve_app(database) as server``: a server of its own for the app on ``database`` (started and
+    stopped by the test, e.g. to restart it)."""
+    return lambda database: run_streamlit(ROOT / "app.py", tmp_path, database=database)
 
 
 @pytest.fixture(scope="session")
