@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
 PORT ?= 8501
 
-.PHONY: setup run test lint bench browser
+.PHONY: setup run test lint bench browser postgres
 
 setup: $(STAMP)
 	$(PY) -m vision.assets
@@ -26,12 +26,18 @@ browser:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
 		|| { echo "error: could not install chromium (apt-get install chromium, as root)" >&2; exit 1; }
 
+# Debian's PostgreSQL server runs the store tests a second time on a real server (started and stopped by the tests).
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { echo "installing Debian's postgresql for the store tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; } \
+		|| { echo "error: could not install postgresql (apt-get install postgresql, as root)" >&2; exit 1; }
+
 # ruff, then mypy over the package code (files and settings: [tool.mypy] in pyproject.toml).
 lint: setup
 	$(PY) -m ruff check .
 	$(PY) -m mypy
 
-test: setup browser lint
+test: setup browser postgres lint
 	$(PY) -m pytest
 
 bench: setup

@@ -39,6 +39,8 @@ from live import (
 )
 from overlays.scene import SceneData
 from pipeline import OverlayOptions, Settings, catalogue_for, pipeline_for
+from store import DEFAULT_PERSON, MassageSession, Store, StoreError, resolve_url
+from store.history import History, in_effect_plan, person_history
 from vision.assets import SAMPLE_CLIP, AssetError, ensure
 from vision.faces import Faces
 from vision.finder import FaceFinder
@@ -234,11 +236,19 @@ def sidebar_plan_files(plan: Plan | None) -> None:
         (st.sidebar.success if message.startswith("Loaded") else st.sidebar.error)(message)
 
 
-def init_state(catalogue: Catalogue, now: datetime) -> None:
-    """First run of a session: the demonstration plan and the default view."""
+def init_state(catalogue: Catalogue, now: datetime, store: Store | None) -> None:
+    """First run of a session: the default person's recorded treatments, else the demonstration plan, and
+    the default view."""
     if "treatment_count" in st.session_state:
         return
-    seed_widgets(st.session_state, demo_plan(catalogue, now))
+    recorded = None
+    if store is not None:
+        try:
+            recorded = in_effect_plan(store.plan(store.ensure_person().name, now), limit=MAX_TREATMENTS)
+        except StoreError:
+            recorded = None
+    seed_widgets(st.session_state, recorded if recorded and recorded.treatments
+                 else demo_plan(catalogue, now))  # fmt: skip
     st.session_state.update({
         "caution_band_mm": catalogue.defaults.caution_band_mm, "warning_open": False,
         "layers": ["Guide", "Labels", "Legend", "Status HUD"],
@@ -643,8 +653,17 @@ def _go_to_step(delta: int, count: int) -> None:
     st.session_state["reps"] = 0
 
 
-def _count_rep() -> None:
+def _count_rep(line_id: str) -> None:
     st.session_state["reps"] = st.session_state.get("reps", 0) + 1
+    lines = st.session_state.setdefault("guided_lines", {})
+    lines[line_id] = lines.get(line_id, 0) + 1
+
+
+def _touch_counts() -> dict[str, int]:
+    """Touch-guard warnings per area so far in this session's live stream (empty without one)."""
+    callback = st.session_state.get("live_callback")
+    status = callback.status.peek() if callback is not None else None
+    return dict(status.report.warnings) if status is not None else {}
 
 
 def _on_practitioner() -> None:
@@ -652,6 +671,43 @@ def _on_practitioner() -> None:
         st.session_state["large_labels"] = True
         st.session_state["step_started"] = time.monotonic()
         st.session_state["reps"] = 0
+        st.session_state.update({"guided_started": datetime.now().replace(microsecond=0), "guided_lines": {},
+                                 "guided_touch_base": _touch_counts()})  # fmt: skip
+    else:
+        _save_guided_session()  # turning the mode off ends the session: it saves itself
+
+
+def _end_guided_session() -> None:
+    _save_guided_session()
+    st.session_state["practitioner"] = False
+
+
+def _save_guided_session() -> None:
+    """Save the guided session that just ended, with its counts, and tick off the course session it stands
+    for; nothing is saved when no repetition was counted."""
+    started = st.session_state.pop("guided_started", None)
+    lines = st.session_state.pop("guided_lines", {})
+    base = st.session_state.pop("guided_touch_base", {})
+    if started is None or not lines:
+        return
+    warnings = {area: n - base.get(area, 0) for area, n in _touch_counts().items() if n > base.get(area, 0)}
+    ended = datetime.now().replace(microsecond=0)
+    signs = tuple(st.session_state.get("guided_signs", ()))
+    method = st.session_state.get("method", "hands")
+    record = MassageSession(started, method, ended, "guided", lines, warnings, signs,
+                            st.session_state.get("guided_note", ""))  # fmt: skip
+    name = st.session_state.get("person", DEFAULT_PERSON)
+    try:
+        store = shared_store(resolve_url())
+        _, ticked = store.add_session(name, record)
+    except StoreError as err:
+        st.session_state["record_message"] = ("error", f"The session was not saved: {err}")
+        return
+    reps = sum(lines.values())
+    text = f"Saved the guided session for {name}: {reps} repetition(s) on {len(lines)} line(s)"
+    if ticked is not None:
+        text += f"; course session {ticked.number} ticked off"
+    st.session_state["record_message"] = ("success", text + ".")
 
 
 def practitioner_panel(catalogue: Catalogue) -> str | None:
@@ -673,7 +729,7 @@ def practitioner_panel(catalogue: Catalogue) -> str | None:
                     key="step_back")
         forward.button("Next ▶", on_click=_go_to_step, args=(1, len(steps)), width="stretch",
                        key="step_next")
-        rep.button("+1 repetition", on_click=_count_rep, width="stretch", key="step_rep")
+        rep.button("+1 repetition", on_click=_count_rep, args=(line.id,), width="stretch", key="step_rep")
 
         @st.fragment(run_every=1.0)
         def step_timer() -> None:
@@ -683,7 +739,253 @@ def practitioner_panel(catalogue: Catalogue) -> str | None:
             reps.metric("Repetitions", st.session_state.get("reps", 0))
 
         step_timer()
+        with st.expander("End of the session"):
+            st.multiselect("Stop signs you noticed, if any",
+                           [sign for tier in catalogue.stop_signs for sign in tier.signs], key="guided_signs")
+            st.text_input("A note for the record", key="guided_note")
+            done = sum(st.session_state.get("guided_lines", {}).values())
+            st.button(f"End the session and save it ({done} repetition(s))", on_click=_end_guided_session,
+                      key="guided_end", type="primary")  # fmt: skip
     return line.id
+
+
+# -------------------------------------------------------------------------------- the person's record ---
+
+
+@st.cache_resource(show_spinner=False)
+def shared_store(url: str) -> Store:
+    """One store per database URL for every session; each write is its own transaction."""
+    return Store(url)
+
+
+def open_store() -> Store | None:
+    """The store ``FACEZONES_DB`` names (else the user's data folder); None, with a message, if unusable."""
+    try:
+        return shared_store(resolve_url())
+    except StoreError as err:
+        st.sidebar.error(f"Records are off: {err}")
+        return None
+
+
+def _on_person() -> None:
+    """Another person chosen: their treatments (those started by now) become the plan on the map."""
+    store = shared_store(resolve_url())
+    name = st.session_state["person"]
+    try:
+        plan = in_effect_plan(store.plan(name), limit=MAX_TREATMENTS)
+    except StoreError as err:
+        st.session_state["record_message"] = ("error", str(err))
+        return
+    if plan.treatments:
+        seed_widgets(st.session_state, plan)
+
+
+def _add_person() -> None:
+    name = st.session_state.get("new_person", "")
+    try:
+        person = shared_store(resolve_url()).add_person(name)
+    except StoreError as err:
+        st.session_state["record_message"] = ("error", str(err))
+        return
+    st.session_state.update({"person": person.name, "new_person": ""})
+    st.session_state["record_message"] = ("success", f"Added {person.name}.")
+
+
+def sidebar_person(store: Store) -> str:
+    """Whose record the page shows; a practitioner adds clients here (the default person is "me")."""
+    st.sidebar.header("Person")
+    names = [p.name for p in store.people()] or [store.ensure_person().name]
+    if st.session_state.get("person") not in names:
+        st.session_state["person"] = DEFAULT_PERSON if DEFAULT_PERSON in names else names[0]
+    name = st.sidebar.selectbox("Whose record", names, key="person", on_change=_on_person)
+    with st.sidebar.expander("Add a person"):
+        st.text_input("Name", key="new_person", placeholder="e.g. a client's name")
+        st.button("Add", on_click=_add_person, key="add_person")
+    return str(name)
+
+
+def record_message() -> None:
+    kind, text = st.session_state.pop("record_message", ("", ""))
+    if text:
+        (st.success if kind == "success" else st.error)(text)
+
+
+EVENT_COLOURS = {"done": "#2f7d6d", "planned": "#3d7fc4", "to come": "#9aa5b1", "missed": "#b8475d"}
+FIXED_LANES = ("Treatments", "Preparatory course", "Massage sessions")
+
+
+def person_timeline_chart(history: History) -> alt.LayerChart | None:
+    """The person's timeline: treatments, course sessions (done, to come, missed) and massage sessions as
+    marks; per treated area one bar per method from the treatment to the day it is safe again for that method
+    (pale: a planned treatment's); the dashed rule is now."""
+    rows = history.chart_rows()
+    if not rows:
+        return None
+    data = pd.DataFrame(rows)
+    data["when"] = [format_day(moment) for moment in data["start"]]
+    lanes = [lane for lane in FIXED_LANES if lane in set(data["lane"])]
+    lanes += list(dict.fromkeys(lane for lane in data["lane"] if lane not in FIXED_LANES))
+    y = alt.Y("lane:N", title=None, sort=lanes, axis=alt.Axis(labelLimit=280))
+    x = alt.X("start:T", title=None, axis=alt.Axis(format="%-d %b"))
+    tooltip = [alt.Tooltip("label:N", title="what"), alt.Tooltip("when:N", title="from"), "state:N"]
+    layers: list[alt.Chart] = []
+    waits = data[data["kind"] == "safe_again"]
+    if len(waits):
+        methods = [m.label for m in history.catalogue.methods]
+        scale = alt.Scale(domain=methods, range=list(METHOD_COLOURS[: len(methods)]))
+        layers.append(alt.Chart(waits).mark_bar(height={"band": 0.9}).encode(
+            x=x, x2="end:T", y=y, yOffset=alt.YOffset("method:N", sort=methods),
+            color=alt.Color("method:N", title="Safe again for", scale=scale,
+                            legend=alt.Legend(orient="bottom", labelLimit=260)),
+            opacity=alt.condition(alt.datum.state == "planned", alt.value(0.4), alt.value(1.0)),
+            tooltip=tooltip))  # fmt: skip
+    events = data[data["kind"] != "safe_again"]
+    if len(events):
+        scale = alt.Scale(domain=list(EVENT_COLOURS), range=list(EVENT_COLOURS.values()))
+        layers.append(alt.Chart(events).mark_point(filled=True, size=160, opacity=1).encode(
+            x=x, y=y, color=alt.Color("state:N", title=None, scale=scale, legend=alt.Legend(orient="bottom")),
+            shape=alt.Shape("kind:N", legend=None), tooltip=tooltip))  # fmt: skip
+    now = pd.DataFrame({"at": [history.today], "label": [f"now: {format_day(history.today)}"]})
+    layers.append(alt.Chart(now).mark_rule(color="#222222", strokeDash=[5, 3]).encode(x="at:T"))
+    layers.append(alt.Chart(now).mark_text(align="left", dx=4, dy=-6, baseline="bottom").encode(
+        x="at:T", text="label:N", y=alt.value(0)))  # fmt: skip
+    return alt.layer(*layers).resolve_scale(color="independent").properties(height=alt.Step(30))
+
+
+def session_log_rows(history: History) -> list[dict[str, Any]]:
+    labels = {a.id: a.label for a in history.catalogue.areas}
+    methods = {m.id: m.label for m in history.catalogue.methods}
+    rows = []
+    for session in reversed(history.sessions):
+        minutes = (session.ended_at - session.started_at).total_seconds() / 60 if session.ended_at else None
+        rows.append({
+            "day": format_day(session.started_at), "minutes": None if minutes is None else round(minutes),
+            "mode": session.mode, "method": methods.get(session.method, session.method),
+            "lines": len(session.lines), "repetitions": sum(session.lines.values()),
+            "touch warnings": ", ".join(f"{labels.get(a, a)} ×{n}" for a, n in session.warnings.items()),
+            "stop signs": ", ".join(session.stop_signs), "note": session.note,
+        })  # fmt: skip
+    return rows
+
+
+def _tick(name: str, key: int, widget: str) -> None:
+    try:
+        done = bool(st.session_state[widget])
+        shared_store(resolve_url()).tick_course_session(name, key, done=done)
+    except StoreError as err:
+        st.session_state["record_message"] = ("error", str(err))
+
+
+def course_panel(history: History) -> None:
+    """Each course with its sessions; the open course's sessions are ticked off here by hand."""
+    if not history.courses:
+        st.caption("No preparatory course: planning a filler treatment (Treatments tab) proposes one.")
+        return
+    labels = {a.id: a.label for a in history.catalogue.areas}
+    for record, status in history.course_statuses():
+        course = record.course
+        st.markdown(f"**Before the treatment on {format_day(course.treatment_day)}** · {status.message}")
+        if course.short:
+            fewest, most = course.wanted
+            st.warning(f"Only {len(course.sessions)} session(s) fit before the treatment day; the source "
+                       f"asks for {fewest}-{most}.")  # fmt: skip
+        for item in course.sessions:
+            # the key carries the stored state: a tick saved elsewhere (a guided session) makes a new widget
+            # instead of fighting the browser's stale one
+            key = f"course_{item.key}_{'done' if item.done else 'open'}"
+            covers = ", ".join(labels.get(a, a) for a in item.areas)
+            st.checkbox(f"{item.number}. {format_day(item.due)}: {covers}", value=item.done,
+                        key=key, disabled=not status.open or item.key is None,
+                        on_change=_tick, args=(history.name, item.key, key))  # fmt: skip
+        st.caption(f"{course.note} Source: {course.source}.")
+
+
+def _mark_done(name: str, key: int, booked: datetime) -> None:
+    now = datetime.now().replace(second=0, microsecond=0)
+    try:
+        shared_store(resolve_url()).mark_done(name, key, min(booked, now), now=now)
+    except StoreError as err:
+        st.session_state["record_message"] = ("error", str(err))
+
+
+def _show_on_map(name: str) -> None:
+    stored = shared_store(resolve_url()).plan(name)
+    seed_widgets(st.session_state, in_effect_plan(stored, limit=MAX_TREATMENTS))
+
+
+def treatments_panel(history: History, store: Store, catalogue: Catalogue, now: datetime) -> None:
+    """The stored treatments (a planned one can be marked done), a form to add one, and "show on the map"."""
+    labels = {a.id: a.label for a in catalogue.areas}
+    products = {p.id: p.label for p in catalogue.products}
+    for record in reversed(history.treatments):
+        t = record.treatment
+        text, button = st.columns([4, 1], vertical_alignment="center")
+        state = "planned" if t.planned else "done"
+        given = "".join(f"; injector: {labels.get(a, a)} {w}" for a, w in record.injector_waits.items())
+        text.markdown(f"**{format_day(t.treated_at)}** · {products.get(t.product, t.product)} on "
+                      f"{', '.join(labels.get(a, a) for a in t.areas)} · {state}{given}")  # fmt: skip
+        if t.planned:
+            button.button("Mark done", key=f"done_{record.key}", on_click=_mark_done,
+                          args=(history.name, record.key, t.treated_at))  # fmt: skip
+    if history.treatments:
+        st.button("Show these treatments on the map", on_click=_show_on_map, args=(history.name,),
+                  key="record_to_map")  # fmt: skip
+    with st.form("add_treatment", clear_on_submit=True, border=True):
+        st.markdown("**Add a treatment to the record**")
+        choices = [a.id for a in catalogue.areas_by_kind()]
+        areas = st.multiselect("Areas", choices, format_func=labels.__getitem__, key="new_areas")
+        product = st.selectbox("Product", list(products), format_func=products.__getitem__, key="new_product")
+        day = st.date_input("Date", value=now.date(), format="YYYY-MM-DD", key="new_date")
+        planned = st.checkbox("Planned: booked for that day, not done yet (a filler gets its course)",
+                              key="new_planned")  # fmt: skip
+        wait = st.text_input("Injector's wait for these areas, if given (e.g. 10d or 48h)", key="new_wait")
+        note = st.text_input("Note", key="new_note")
+        if st.form_submit_button("Add to the record", key="new_submit") and areas:
+            treatment = Treatment(tuple(areas), product or catalogue.default_product,
+                                  datetime.combine(day, clock_time()), planned=planned)  # fmt: skip
+            try:
+                waits = dict.fromkeys(areas, wait) if wait else None
+                store.add_treatment(history.name, treatment, injector_waits=waits,
+                                    note=note, catalogue=catalogue, today=now)  # fmt: skip
+            except StoreError as err:
+                st.session_state["record_message"] = ("error", str(err))
+            st.rerun()
+
+
+def person_record(store: Store, catalogue: Catalogue, name: str, now: datetime) -> None:
+    """Where the person stands today, then their timeline, session log, course and treatments."""
+    try:
+        history = person_history(store, name, catalogue, now)
+    except StoreError as err:
+        st.error(str(err))
+        return
+    st.subheader(f"Record of {history.name}")
+    with st.container(border=True, key="record_today"):
+        st.markdown(f"**Today, {format_day(now)}.** {history.today_text()}")
+        running = history.open_course
+        if running is not None and running[1].next is not None and running[1].next.due == now.date():
+            lines = {line.id: line.label for line in catalogue.lines}
+            st.caption("Today's course session: " + "; ".join(lines.get(i, i) for i in running[1].next.lines))
+    record_message()
+    tabs = st.tabs(["Timeline", "Session log", "Course", "Treatments"])
+    timeline_tab, log_tab, course_tab, treatments_tab = tabs
+    with timeline_tab, st.container(key="person_timeline"), friendly_errors("drawing the timeline"):
+        chart = person_timeline_chart(history)
+        if chart is None:
+            st.caption("Nothing recorded yet.")
+        else:
+            st.altair_chart(chart, width="stretch")
+    with log_tab, st.container(key="session_log"):
+        rows = session_log_rows(history)
+        if rows:
+            st.table(pd.DataFrame(rows).set_index("day"))
+        else:
+            st.caption("No massage session recorded yet: a guided session (practitioner mode) saves itself "
+                       "when it ends.")  # fmt: skip
+    with course_tab:
+        course_panel(history)
+    with treatments_tab:
+        treatments_panel(history, store, catalogue, now)
 
 
 # ------------------------------------------------------------------------------------------------ page ---
@@ -697,9 +999,11 @@ def main() -> None:
     except (CatalogueError, OSError) as err:
         st.error(f"The catalogue cannot be used: {err}")
         st.stop()
-    init_state(catalogue, now)
+    store = open_store()
+    init_state(catalogue, now, store)
     st.sidebar.button("⚠ I see a warning sign", on_click=_open_warning, type="primary", width="stretch",
                       key="warning_open_button", help="Pauses guidance and shows what to do.")
+    person = sidebar_person(store) if store is not None else None
     treatments, method, margin, band = sidebar_plan(catalogue, now)
     display = sidebar_display()
 
@@ -756,6 +1060,8 @@ def main() -> None:
             st.altair_chart(chart, width="stretch")
         plan_table(plan, catalogue)
         sources_view(plan, catalogue)
+    if store is not None and person is not None:
+        person_record(store, catalogue, person, now)
 
 
 main()

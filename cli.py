@@ -8,6 +8,9 @@ Photos: every face is found by the full-range detector and landmarked from its c
 face (``--face N``, index into ``faces``, largest first; default the largest), the others get "no plan".
 ``"notes"`` says what was not found or is not drawn (no face, a face too small or turned, a map that does
 not fit, areas out of sight).
+On the store (``--db URL``, else ``FACEZONES_DB``, else the user's data folder): ``person add|list|delete``,
+``treat``, ``done``, ``course``, ``history``, ``export``, ``import``; ``annotate --person NAME`` takes that
+person's stored treatments as the plan.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ import cv2
 
 from overlays.chart import save_chart
 from pipeline import OverlayOptions, Pipeline, Settings, StreamProcessor, catalogue_for
+from store import DEFAULT_PERSON, Store, StoreError, read_document, write_document
+from store.history import person_history
 from vision.assets import AssetError
 from vision.finder import FaceFinder, FinderOptions
 from vision.hands import HandDetector
@@ -35,7 +40,7 @@ from vision.io import ImageError, read_image
 from vision.landmarker import LandmarkerOptions
 from vision.video import annotate_video, terminal_progress
 from zones.catalogue import CatalogueError
-from zones.plan import Plan, PlanError, build_plan
+from zones.plan import Plan, PlanError, build_plan, moment_of, parse_moment, parse_today, parse_treatment
 from zones.report import SCHEMA_VERSION, guidance_report
 
 EXIT_BAD_INPUT = 2
@@ -47,11 +52,18 @@ class CliError(Exception):
 
 
 def _plan(args: argparse.Namespace) -> Plan:
-    """The plan from ``--plan FILE`` and/or ``--treat``; ``--today``, ``--method``, ``--margin``,
-    ``--caution-band`` and ``--screen`` win; ``--injector-wait`` goes to the latest treatment of its area."""
+    """The plan from ``--plan FILE`` (or ``--person NAME``: that person's stored treatments and settings)
+    and/or ``--treat``; ``--today``, ``--method``, ``--margin``, ``--caution-band`` and ``--screen`` win;
+    ``--injector-wait`` goes to the latest treatment of its area."""
+    stored = None
+    if args.person:
+        if args.plan:
+            raise CliError("--person and --plan both give a plan: use one of them")
+        with Store(args.db) as store:
+            stored = store.plan(args.person, parse_today(args.today), method=args.method)
     return build_plan(args.treat, method=args.method, today=args.today, plan_path=args.plan,
                       margin_mm=args.margin, caution_band_mm=args.caution_band, screen=args.screen,
-                      injector_waits=args.injector_wait)
+                      injector_waits=args.injector_wait, base=stored)
 
 
 def _settings(args: argparse.Namespace, *, still: bool = True) -> Settings:
@@ -237,6 +249,219 @@ def chart(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- the store ----------------------------------------------------------------------------------------------
+
+
+def _emit(args: argparse.Namespace, document: dict[str, Any]) -> None:
+    """Write the command's JSON document where ``--json`` says (``-``: standard output)."""
+    if not getattr(args, "json", None):
+        return
+    if args.json == "-":
+        json.dump(document, sys.stdout, indent=2)
+        print()
+    else:
+        _write_json(args.json, document)
+
+
+def _known_person(store: Store, name: str) -> str:
+    """The person's name; the default "me" is added on first use, anyone else must be added first."""
+    return store.ensure_person(name).name if name == DEFAULT_PERSON else store.person(name).name
+
+
+def person_command(args: argparse.Namespace) -> int:
+    with Store(args.db) as store:
+        if args.action == "add":
+            person = store.add_person(args.name)
+            print(f"added {person.name!r} to {store.where}", file=sys.stderr)
+            document: dict[str, Any] = {"added": person.name}
+        elif args.action == "delete":
+            rows = store.delete_person(args.name)
+            print(f"deleted {args.name!r} and all their records ({rows} rows)", file=sys.stderr)
+            document = {"deleted": args.name, "rows": rows}
+        else:
+            people = store.people()
+            for person in people:
+                print(person.name)
+            document = {"people": [{"name": p.name, "created_at": p.created_at.isoformat()} for p in people]}
+    _emit(args, document)
+    return 0
+
+
+def _injector_waits(items: Sequence[str]) -> dict[str, str]:
+    waits = {}
+    for item in items:
+        area, sep, wait = item.partition("=")
+        if not sep or not area.strip() or not wait.strip():
+            raise CliError(f"--injector-wait {item!r}: expected AREA=DURATION, e.g. lips=10d")
+        waits[area.strip()] = wait.strip()
+    return waits
+
+
+def treat_command(args: argparse.Namespace) -> int:
+    if not args.treat:
+        raise CliError("say what was treated: --treat AREA[,AREA…]=PRODUCT@YYYY-MM-DD")
+    catalogue = catalogue_for(args.catalogue)
+    today = parse_today(args.today)
+    treatments = [replace(parse_treatment(text), planned=args.planned) for text in args.treat]
+    waits = _injector_waits(args.injector_wait)
+    stray = sorted(set(waits) - {a for t in treatments for a in t.areas})
+    if stray:
+        raise CliError(f"--injector-wait for {', '.join(stray)}, which no --treat names")
+    added = []
+    with Store(args.db) as store:
+        name = _known_person(store, args.person)
+        for treatment in treatments:
+            mine = {area: wait for area, wait in waits.items() if area in treatment.areas}
+            record = store.add_treatment(name, treatment, injector_waits=mine, note=args.note,
+                                         catalogue=catalogue, today=today)  # fmt: skip
+            added.append(record.key)
+            state = "planned" if treatment.planned else "done"
+            print(f"{name}: treatment {record.key} {treatment.to_text()} ({state})", file=sys.stderr)
+        history = person_history(store, name, catalogue, today)
+    courses = [c for c in history.to_json()["courses"] if c["treatment_id"] in added]
+    for course in courses:
+        days = ", ".join(s["due"] for s in course["sessions"])
+        print(f"preparatory course: {course['total']} sessions ({days}); {course['message']}",
+              file=sys.stderr)  # fmt: skip
+    _emit(args, {"person": name, "added": added, "courses": courses})
+    return 0
+
+
+def done_command(args: argparse.Namespace) -> int:
+    when = parse_moment(args.on, "--on")[0] if args.on else None
+    with Store(args.db) as store:
+        record = store.mark_done(args.person, args.treatment, when, now=moment_of(parse_today(args.today)))
+    print(f"{args.person}: treatment {record.key} {record.treatment.to_text()} done; its course is closed",
+          file=sys.stderr)  # fmt: skip
+    _emit(args, {"person": args.person, "done": record.key, "date": record.treatment.when_text})
+    return 0
+
+
+def course_command(args: argparse.Namespace) -> int:
+    catalogue = catalogue_for(args.catalogue)
+    today = parse_today(args.today)
+    with Store(args.db) as store:
+        name = _known_person(store, args.person)
+        if args.tick is not None or args.untick is not None:
+            history = person_history(store, name, catalogue, today)
+            running = history.open_course
+            if running is None:
+                raise CliError(f"{name} has no open course to tick")
+            number = args.tick if args.tick is not None else args.untick
+            chosen = [s for s in running[0].course.sessions if s.number == number]
+            if not chosen or chosen[0].key is None:
+                raise CliError(f"the open course has no session {number}")
+            store.tick_course_session(name, chosen[0].key, done=args.tick is not None, when=moment_of(today))
+        history = person_history(store, name, catalogue, today)
+    courses = history.to_json()["courses"]
+    if not courses:
+        print(f"{name}: no preparatory course (plan a filler treatment with treat --planned)",
+              file=sys.stderr)  # fmt: skip
+    for course in courses:
+        print(f"course for the treatment on {course['treatment_day']}: {course['message']}", file=sys.stderr)
+        for item in course["sessions"]:
+            mark = "x" if item["done"] else " "
+            print(f"  [{mark}] {item['number']}. {item['due']}  {', '.join(item['areas'])}", file=sys.stderr)
+    _emit(args, {"person": name, "today": history.today.isoformat(timespec="minutes"), "courses": courses})
+    return 0
+
+
+def history_command(args: argparse.Namespace) -> int:
+    catalogue = catalogue_for(args.catalogue)
+    with Store(args.db) as store:
+        history = person_history(store, _known_person(store, args.person), catalogue, parse_today(args.today),
+                                 method=args.method)  # fmt: skip
+    document = history.to_json()
+    print(f"{history.name}: {len(history.treatments)} treatment(s), {len(history.sessions)} session(s). "
+          f"{history.today_text()}", file=sys.stderr)  # fmt: skip
+    _emit(args, document)
+    return 0
+
+
+def export_command(args: argparse.Namespace) -> int:
+    with Store(args.db) as store:
+        document = store.export_person(args.person)
+    path = write_document(document, args.out)
+    print(f"{args.person}: exported to {path}", file=sys.stderr)
+    return 0
+
+
+def import_command(args: argparse.Namespace) -> int:
+    document = read_document(args.file)
+    with Store(args.db) as store:
+        person = store.import_person(document, as_name=args.as_name)
+    print(f"imported {person.name!r} from {args.file}", file=sys.stderr)
+    _emit(args, {"imported": person.name})
+    return 0
+
+
+def _add_store_options(parser: argparse.ArgumentParser, *, person: bool = True, output: bool = True) -> None:
+    parser.add_argument("--db", help="database URL or SQLite file (default: $FACEZONES_DB, else the user's "
+                        "data folder)")  # fmt: skip
+    if person:
+        parser.add_argument("--person", default=DEFAULT_PERSON,
+                            help=f"whose records (default: {DEFAULT_PERSON})")  # fmt: skip
+    if output:
+        parser.add_argument("--json", help="also write the result as JSON here (- for standard output)")
+
+
+def _add_store_commands(commands: Any) -> None:
+    people = commands.add_parser("person", help="add, list or delete the people in the store")
+    actions = people.add_subparsers(dest="action", required=True)
+    for action, text in (("add", "add a person"), ("delete", "delete a person and every record of theirs")):
+        sub = actions.add_parser(action, help=text)
+        sub.add_argument("name")
+        _add_store_options(sub, person=False)
+    _add_store_options(actions.add_parser("list", help="list the people"), person=False)
+    people.set_defaults(run=person_command)
+
+    treat = commands.add_parser("treat", help="record a treatment, done or planned (a planned filler gets "
+                                "its preparatory course)")  # fmt: skip
+    treat.add_argument("--treat", action="append", default=[], metavar="AREA[,AREA…]=PRODUCT@YYYY-MM-DD",
+                       help="a treatment (repeatable)")  # fmt: skip
+    treat.add_argument("--planned", action="store_true", help="booked for that day, not done yet")
+    treat.add_argument("--injector-wait", action="append", default=[], metavar="AREA=DURATION",
+                       help="the wait the injector gave for an area, e.g. lips=10d (repeatable)")  # fmt: skip
+    treat.add_argument("--note", default="", help="a note kept with the treatment")
+    treat.add_argument("--today", help="the day it is, YYYY-MM-DD[THH:MM] (default: now)")
+    treat.add_argument("--catalogue", help="another catalogue file (default: zones/catalogue.yaml)")
+    _add_store_options(treat)
+    treat.set_defaults(run=treat_command)
+
+    done = commands.add_parser("done", help="a planned treatment was done: waits start, its course closes")
+    done.add_argument("treatment", type=int, help="the treatment's number (see history)")
+    done.add_argument("--on", help="when it was done, YYYY-MM-DD[THH:MM] (default: the booked moment)")
+    done.add_argument("--today", help="the day it is, YYYY-MM-DD[THH:MM] (default: now)")
+    _add_store_options(done)
+    done.set_defaults(run=done_command)
+
+    course = commands.add_parser("course", help="the preparatory course: sessions, dates, areas, done or not")
+    course.add_argument("--tick", type=int, metavar="N", help="tick session N of the open course off by hand")
+    course.add_argument("--untick", type=int, metavar="N", help="untick session N of the open course")
+    course.add_argument("--today", help="the day to read it on, YYYY-MM-DD (default: now)")
+    course.add_argument("--catalogue", help="another catalogue file (default: zones/catalogue.yaml)")
+    _add_store_options(course)
+    course.set_defaults(run=course_command)
+
+    history = commands.add_parser("history", help="treatments, course, sessions and safe-again dates")
+    history.add_argument("--today", help="the day to read it on, YYYY-MM-DD[THH:MM] (default: now)")
+    history.add_argument("--method", help="hands, tools or microcurrent (default: the person's saved one)")
+    history.add_argument("--catalogue", help="another catalogue file (default: zones/catalogue.yaml)")
+    _add_store_options(history)
+    history.set_defaults(run=history_command)
+
+    export = commands.add_parser("export", help="one person's records as JSON, or CSV when OUT ends in .csv")
+    export.add_argument("--out", required=True, help="the file to write (.json or .csv)")
+    _add_store_options(export, output=False)
+    export.set_defaults(run=export_command)
+
+    load = commands.add_parser("import", help="add a person from an export file (JSON or CSV)")
+    load.add_argument("file")
+    load.add_argument("--as", dest="as_name", help="import under another name")
+    _add_store_options(load, person=False)
+    load.set_defaults(run=import_command)
+
+
 def _add_plan_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--treat", action="append", default=[], metavar="AREA[,AREA…]=PRODUCT@YYYY-MM-DD",
                         help="a treatment (repeatable), e.g. nasolabial_left=ha_filler@2026-11-20")
@@ -254,6 +479,8 @@ def _add_plan_options(parser: argparse.ArgumentParser) -> None:
                              "(repeatable); it wins over the catalogue")
     parser.add_argument("--catalogue", help="another catalogue file (default: zones/catalogue.yaml)")
     parser.add_argument("--plan", help="a plan JSON file saved by the app or the CLI")
+    parser.add_argument("--person", help="use this person's stored treatments and settings as the plan")
+    parser.add_argument("--db", help="the store for --person (default: $FACEZONES_DB, else the data folder)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -286,6 +513,7 @@ def build_parser() -> argparse.ArgumentParser:
     sheet.add_argument("--out", required=True, help="write the chart here (.png or .pdf)")
     _add_plan_options(sheet)
     sheet.set_defaults(run=chart)
+    _add_store_commands(commands)
     return parser
 
 
@@ -293,7 +521,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except (CliError, ImageError, PlanError, CatalogueError, AssetError, OSError, ValueError) as err:
+    except (CliError, ImageError, PlanError, CatalogueError, AssetError, StoreError, OSError,
+            ValueError) as err:  # fmt: skip
         message = str(err).splitlines()[0] if str(err) else type(err).__name__
         print(f"error: {message}", file=sys.stderr)
         return EXIT_BAD_INPUT

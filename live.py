@@ -83,6 +83,7 @@ class FrameReport:
     touching: tuple[str, ...] = ()  # no-touch areas a fingertip is in now (touch guard on)
     caution_segments: int = 0  # stroke segments drawn as caution in this frame
     withheld: bool = False  # guidance withheld (screening, a warning sign): no stroke is drawn
+    warnings: tuple[tuple[str, int], ...] = ()  # (area id, touches so far in this stream), touched areas only
 
 
 @dataclass(frozen=True)
@@ -287,8 +288,20 @@ def frame_report(data: SceneData, settings: Settings) -> FrameReport:
     hint = "; ".join(data.notes)  # no face, a map that does not fit, too small or turned, out of sight
     touching = data.touch.active_labels if data.touch is not None else ()
     caution = int(np.count_nonzero(np.asarray(data.segment_status) == CAUTION))
-    return FrameReport(faces=len(faces), hint=hint, no_touch=no_touch_summary(settings), touching=touching,
-                       caution_segments=caution, withheld=data.safety.withheld)
+    warnings = (
+        tuple((data.touch.area_ids[i], int(data.touch.counts[i])) for i in np.flatnonzero(data.touch.counts))
+        if data.touch is not None
+        else ()
+    )
+    return FrameReport(
+        faces=len(faces),
+        hint=hint,
+        no_touch=no_touch_summary(settings),
+        touching=touching,
+        caution_segments=caution,
+        withheld=data.safety.withheld,
+        warnings=warnings,
+    )
 
 
 class PipelineFrames:

@@ -29,6 +29,18 @@ SAMPLES = ROOT / "samples"
 CLIP_FRAMES = 60  # enough for tracking and smoothing tests, about a second of work
 
 # ----------------------------------------------------------------------------------------------------------
+# the store: every test gets a database of its own, never the user's
+
+
+@pytest.fixture(autouse=True)
+def private_store(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """``FACEZONES_DB`` points at a fresh SQLite file, so no test reads or writes the user's records."""
+    path = tmp_path_factory.mktemp("store") / "facezones.db"
+    monkeypatch.setenv("FACEZONES_DB", str(path))
+    return path
+
+
+# ----------------------------------------------------------------------------------------------------------
 # sample files and images
 # ----------------------------------------------------------------------------------------------------------
 

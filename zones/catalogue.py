@@ -391,6 +391,33 @@ class DemoTreatment(_Frozen):
     time: str | None = Field(default=None, pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
+class Course(_Frozen):
+    """The preparatory massage course before a treatment with one of ``products``.
+
+    ``sessions`` is the (fewest, most) sessions of a course; they are spread ``every_days`` apart where the
+    time allows (never closer than ``min_gap_days``), the last one ``last_before_days`` before the treatment
+    day; they cover the treated areas and every area or line within ``surroundings_mm`` of them.
+    """
+
+    products: tuple[Identifier, ...] = Field(min_length=1)
+    sessions: tuple[int, int]
+    every_days: int = Field(ge=1, le=30)
+    min_gap_days: int = Field(ge=1, le=30)
+    last_before_days: int = Field(ge=1, le=30)
+    surroundings_mm: float = Field(ge=0, le=100)
+    note: str = Field(min_length=1)
+    source: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Course:
+        fewest, most = self.sessions
+        if not 1 <= fewest <= most <= 30:
+            raise ValueError("sessions must be [fewest, most] with 1 <= fewest <= most <= 30")
+        if self.min_gap_days > self.every_days:
+            raise ValueError("min_gap_days must be <= every_days")
+        return self
+
+
 class Catalogue(_Frozen):
     """The whole validated catalogue; frozen and hashable so per-plan results can be cached on it."""
 
@@ -407,6 +434,7 @@ class Catalogue(_Frozen):
     areas: tuple[Area, ...] = Field(min_length=1)
     lines: tuple[Line, ...] = Field(min_length=1)
     demo: tuple[DemoTreatment, ...] = ()
+    course: Course | None = None
     source_path: str = ""
 
     @model_validator(mode="after")
@@ -475,6 +503,10 @@ class Catalogue(_Frozen):
             value = getattr(self.defaults, name)
             if value is not None and value not in known:
                 problems.append(f"defaults: {name}: unknown {name} {value!r}")
+        if self.course is not None:
+            unknown_products = [p for p in self.course.products if p not in products]
+            if unknown_products:
+                problems.append(f"course: products: unknown product {', '.join(map(repr, unknown_products))}")
         steps = {line.step for line in self.lines}
         for i, phase in enumerate(self.session):
             missing = [s for s in phase.steps if s not in steps]

@@ -7,7 +7,8 @@ file is read strictly: an unknown key, a wrong type, another kind of document or
 with one line naming the file, the entry and the field (``plan.json: treatments[0]: date: ...``).
 
 Time: a date without a time means the start of that day (waits are counted in calendar days); a "today"
-given as a plain date is evaluated at the start of that day. A treatment after "today" is refused.
+given as a plain date is evaluated at the start of that day. A treatment after "today" is refused unless it is
+``planned``: a planned treatment starts no wait before its day (see ``Treatment.in_effect``).
 """
 
 from __future__ import annotations
@@ -78,7 +79,8 @@ def moment_of(today: date | datetime) -> datetime:
 class Treatment:
     """Areas treated together with one product at one time (``has_time`` False: only the date is known).
 
-    ``treated_at`` may be given as a plain date.
+    ``treated_at`` may be given as a plain date. ``planned``: booked, not yet done; it starts no wait before
+    its day, and from its day on it counts as done (fail safe: the course is over and the waits take over).
     """
 
     areas: tuple[str, ...]
@@ -86,6 +88,7 @@ class Treatment:
     treated_at: datetime
     has_time: bool = False
     injector_waits: tuple[tuple[str, Span], ...] = ()  # (area, the wait the injector gave), in area order
+    planned: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "areas", tuple(self.areas))
@@ -137,9 +140,15 @@ class Treatment:
             "product": self.product,
             "date": self.when_text,
         }
+        if self.planned:
+            document["planned"] = True
         if self.injector_waits:
             document["injector_waits"] = {area: wait.code for area, wait in self.injector_waits}
         return document
+
+    def in_effect(self, moment: datetime) -> bool:
+        """Whether its waits apply at ``moment``: a done treatment's always, a planned one's from its day."""
+        return not self.planned or self.treated_at.date() <= moment.date()
 
 
 def parse_treatment(text: str) -> Treatment:
@@ -231,7 +240,7 @@ class Plan:
             future = treatment.treated_at.date() > now.date() or (
                 treatment.has_time and isinstance(self.today, datetime) and treatment.treated_at > now
             )
-            if future:
+            if future and not treatment.planned:
                 raise PlanError(
                     f"treatment {treatment.to_text()} is dated after today ({self.today_text}): "
                     "a plan records "
@@ -314,7 +323,10 @@ _TOP_FIELDS = {
         "today",
     ),
 }
-_TREATMENT_FIELDS = {1: ("areas", "product", "date"), 2: ("areas", "product", "date", "injector_waits")}
+_TREATMENT_FIELDS = {
+    1: ("areas", "product", "date"),
+    2: ("areas", "product", "date", "injector_waits", "planned"),
+}
 _REQUIRED = ("version", "method", "treatments")
 
 
@@ -389,8 +401,12 @@ def _treatment_from_json(where: str, i: int, item: Any, version: int) -> Treatme
             raise _refuse(
                 where, entry, f"injector_waits.{area}", detail.removeprefix("Value error, ")
             ) from None
+    planned = item.get("planned", False)
+    if not isinstance(planned, bool):
+        raise _refuse(where, entry, "planned", f"must be true or false, got {json.dumps(planned)}")
     try:
-        return Treatment(tuple(areas), product, treated_at, has_time, injector_waits=tuple(waits.items()))
+        return Treatment(tuple(areas), product, treated_at, has_time, injector_waits=tuple(waits.items()),
+                         planned=planned)  # fmt: skip
     except PlanError as err:
         raise PlanError(f"{where}: {entry}: {err}") from None
 
@@ -472,8 +488,10 @@ def build_plan(
     caution_band_mm: float | None = None,
     screen: Sequence[str] = (),
     injector_waits: Sequence[str] = (),
+    base: Plan | None = None,
 ) -> Plan:
-    """The plan the CLI flags describe: ``--plan`` file first, ``--treat`` items added; ``--method``,
+    """The plan the CLI flags describe: ``--plan`` file (or ``base``, e.g. a person's stored plan) first,
+    ``--treat`` items added; ``--method``,
     ``--margin`` (``margin_mm``), ``--caution-band`` and each ``--screen ID=yes|no`` win over the file's;
     each ``--injector-wait AREA=DURATION`` goes to the latest treatment of that area.
 
@@ -481,7 +499,8 @@ def build_plan(
     ``catalogue`` every id is checked. Raises ``PlanError`` with a message fit for the command line.
     """
     moment = parse_today(today) if today is None or isinstance(today, str) else today
-    base = load_plan(plan_path, today=moment) if plan_path is not None else Plan(today=moment)
+    if base is None:
+        base = load_plan(plan_path, today=moment) if plan_path is not None else Plan(today=moment)
     added = tuple(parse_treatment(text) for text in treatments)
     waits = with_injector_waits(base.treatments + added, [parse_injector_wait(t) for t in injector_waits])
     answers = {**base.answers, **dict(parse_screen(text) for text in screen)}

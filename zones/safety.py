@@ -301,6 +301,8 @@ def _evaluate(plan: Plan, catalogue: Catalogue) -> SafetyMap:
     index = GeometryIndex.from_catalogue(catalogue)
     by_area: dict[str, list[Treatment]] = {}
     for treatment in plan.treatments:
+        if not treatment.in_effect(plan.moment):  # a planned treatment starts no wait before its day
+            continue
         for area_id in treatment.areas:
             by_area.setdefault(area_id, []).append(treatment)
     verdicts = tuple(
@@ -501,16 +503,23 @@ class TimelineEntry:
     status_today: int
     prescribed: bool
     source: str
+    planned: bool = False
 
 
 def timeline(plan: Plan, catalogue: Catalogue) -> tuple[TimelineEntry, ...]:
     """Per method in the catalogue, then per treated area in catalogue order: the area's verdict under
-    ``plan`` with that method (the strictest over its treatments, vessel care included)."""
+    ``plan`` with that method (the strictest over its treatments, vessel care included).
+
+    A planned treatment before its day gets entries of its own (``planned``) with the moments it will bring
+    once done on its day; its status today is ``SAFE``.
+    """
     plan.check(catalogue)
     treatments: dict[str, list[Treatment]] = {}
     for treatment in plan.treatments:
-        for area_id in treatment.areas:
-            treatments.setdefault(area_id, []).append(treatment)
+        if treatment.in_effect(plan.moment):
+            for area_id in treatment.areas:
+                treatments.setdefault(area_id, []).append(treatment)
+    pending = [t for t in plan.treatments if not t.in_effect(plan.moment)]
     entries = []
     for method in catalogue.method_ids():
         safety = evaluate(replace(plan, method=method), catalogue)
@@ -534,6 +543,28 @@ def timeline(plan: Plan, catalogue: Catalogue) -> tuple[TimelineEntry, ...]:
                     verdict.source,
                 )
             )
+        for treatment in pending:
+            done = replace(plan, treatments=(replace(treatment, planned=False),), method=method,
+                           today=treatment.treated_at)  # fmt: skip
+            future = evaluate(done, catalogue)
+            for area in catalogue.areas:
+                if area.id in treatment.areas:
+                    verdict = future.verdict(area.id)
+                    entries.append(
+                        TimelineEntry(
+                            area.id,
+                            area.label,
+                            treatment.product,
+                            method,
+                            treatment.treated_at,
+                            verdict.safe_from,
+                            verdict.caution_until,
+                            SAFE,
+                            verdict.rule is not None and verdict.rule.prescribed is not None,
+                            verdict.source,
+                            planned=True,
+                        )
+                    )
     return tuple(entries)
 
 

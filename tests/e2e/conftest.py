@@ -16,7 +16,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,9 +89,12 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextlib.contextmanager
-def run_streamlit(script: Path, log_dir: Path, *, extra_args: tuple[str, ...] = ()
-                  ) -> Iterator[StreamlitServer]:
-    """Serve ``script`` on a free localhost port until the block ends; fail clearly if it is never healthy."""
+def run_streamlit(script: Path, log_dir: Path, *, extra_args: tuple[str, ...] = (),
+                  database: Path | None = None) -> Iterator[StreamlitServer]:
+    """Serve ``script`` on a free localhost port until the block ends; fail clearly if it is never healthy.
+
+    The app keeps its records in ``database`` (default: a new file in ``log_dir``), never the user's own.
+    """
     port = free_port()
     url = f"http://localhost:{port}"
     log_path = log_dir / f"streamlit-{port}.log"
@@ -106,7 +109,8 @@ def run_streamlit(script: Path, log_dir: Path, *, extra_args: tuple[str, ...] = 
         *extra_args,
     ]
     with log_path.open("wb") as log:
-        process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+        env = {**os.environ, "FACEZONES_DB": str(database or log_dir / "facezones.db")}
+        process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env,
                                    stdin=subprocess.DEVNULL, start_new_session=True)
     server = StreamlitServer(url=url, process=process, log_path=log_path)
     try:
@@ -122,6 +126,13 @@ def run_streamlit(script: Path, log_dir: Path, *, extra_args: tuple[str, ...] = 
         yield server
     finally:
         _stop(process)
+
+
+@pytest.fixture
+def serve_app(tmp_path: Path) -> Callable[[Path], contextlib.AbstractContextManager[StreamlitServer]]:
+    """``with serve_app(database) as server``: a server of its own for the app on ``database`` (started and
+    stopped by the test, e.g. to restart it)."""
+    return lambda database: run_streamlit(ROOT / "app.py", tmp_path, database=database)
 
 
 @pytest.fixture(scope="session")
