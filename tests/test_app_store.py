@@ -9,6 +9,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from pipeline import catalogue_for
 from store import Store
 from zones.plan import parse_treatment
 
@@ -112,8 +113,8 @@ def test_the_guided_session_saves_itself_and_a_restart_reads_it_back(private_sto
         planned_lips(store, "me", 5)  # a course with a session due today
     app = run_app()
     rerun(app.toggle(key="practitioner").set_value(True))
-    for i in range(4):
-        app.radio(key=f"contra_{i}").set_value("No")
+    for question in catalogue_for(None).screening:
+        app.radio(key=f"screen_{question.id}").set_value("No")
     rerun(app)
     rerun(app.button(key="step_rep").click())
     rerun(app.button(key="step_rep").click())
