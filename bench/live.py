@@ -66,7 +66,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "e2e")]
 
 from fake_camera import letterbox  # noqa: E402
 from landmarks import bare_landmarker  # noqa: E402
-from live_page import click_start, click_stop, read_status, webrtc_frame  # noqa: E402
+from live_page import click_start, click_stop, grab_video, read_status, webrtc_frame  # noqa: E402
 
 from vision.assets import SAMPLE_CLIP, ensure  # noqa: E402
 from vision.landmarker import LandmarkerOptions  # noqa: E402
@@ -447,6 +447,9 @@ def measure(
             window.size = final.get("size", (0, 0))
             window.errors = counter.errors
             window.load = f"{load_before} -> {load_average()}"
+            grabbed = grab_video(page)
+            if grabbed is not None:  # the frame now painted, to look at by eye (kept with --keep)
+                cv2.imwrite(str(workdir / f"{label}-painted.png"), grabbed[0])
             if spy is not None:
                 spy.wait(timeout=60)
             with contextlib.suppress(Exception):
