@@ -168,7 +168,9 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def streamlit(script: Path, log_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+def streamlit(
+    script: Path, log_path: Path, options: tuple[str, ...] = ()
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """``streamlit run script`` on a free port until the block ends; exits with the log tail if it fails."""
     port = free_port()
     url = f"http://localhost:{port}"
@@ -188,6 +190,7 @@ def streamlit(script: Path, log_path: Path) -> Iterator[tuple[str, subprocess.Po
         "none",
         "--browser.gatherUsageStats",
         "false",
+        *options,
     ]
     with log_path.open("wb") as log:
         process = subprocess.Popen(
@@ -354,7 +357,7 @@ def start_stream(page, is_app: bool, touch_guard: bool) -> dict:
         if touch_guard:
             page.locator('[data-testid="stSidebar"]').get_by_text("Touch guard (hand tracking)").click()
             time.sleep(2.0)
-    for attempt in range(2):
+    for attempt in range(3):
         previous = read_status(page).get("stream", 0)
         page.frame_locator('iframe[title*="streamlit_webrtc"]').first.get_by_role(
             "button", name=re.compile(r"^\s*start\s*$", re.I)
@@ -366,7 +369,7 @@ def start_stream(page, is_app: bool, touch_guard: bool) -> dict:
             if status.get("stream", 0) > previous and status.get("frames", 0) >= 30:
                 return status
             time.sleep(0.5)
-        if attempt == 0:
+        if attempt < 2:
             print("  no frames 60 s after START; pressing STOP and START again", flush=True)
             with contextlib.suppress(Exception):
                 click_stop(page)
@@ -387,7 +390,10 @@ def measure(
     }
     probe = PROBE.read_text().replace("__CONFIG__", json.dumps(config))
     window = Window(label)
-    with streamlit(script, workdir / f"{label}.log") as (url, process):
+    options = tuple(
+        part for pair in args.option for part in (f"--{pair.split('=', 1)[0]}", pair.split("=", 1)[1])
+    )
+    with streamlit(script, workdir / f"{label}.log", options) as (url, process):
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
         context.add_init_script(probe)
         context.set_default_timeout(30_000)
@@ -655,6 +661,13 @@ def main() -> int:
         "--keep-resolution",
         action="store_true",
         help="ask Chromium to keep the camera's size under load (contentHint 'detail')",
+    )
+    parser.add_argument(
+        "--option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a Streamlit option for both servers, e.g. runner.postScriptGC=false (for A/B)",
     )
     parser.add_argument("--keep", type=Path, help="keep logs, the camera file and profiles in this folder")
     args = parser.parse_args()
