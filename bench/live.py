@@ -10,14 +10,16 @@ It serves the real app with ``streamlit run``, opens it in Debian's Chromium who
 - ``server_ms``: the server process's CPU time (all threads, ``/proc/<pid>/stat``) per callback frame;
 - ``inference_ms``: bare MediaPipe ``detect_for_video`` on the same camera frames, CPU time per frame of
   this process, measured in the same run once the stream has stopped; ``ratio = server_ms / inference_ms``;
-- ``latency_ms_p50/p95``: glass-to-glass delay. Each camera frame carries its index (0..149, the camera loops
-  the file) as a strip of 18 black/white blocks near its bottom edge: a start marker, 8 bits, their
-  complement, an end marker; the strip is centred, so the selfie flip only reverses it. The page's probe
-  (``bench/live_page.js``) reads the code from a clone of the camera track the page hands to WebRTC
-  (``MediaStreamTrackProcessor``): the moment the page holds camera frame n is its camera clock. It reads the
-  code again from every frame the output ``<video>`` paints (at ``expectedDisplayTime``). Latency of frame n
-  is paint time minus camera time, both ``performance.now()`` in the same document, for the first paint of
-  each frame; a paint is matched to the latest camera sighting of its index before it.
+- ``latency_ms_p50/p95``: glass-to-glass delay. Each camera frame carries its index (0..239, the camera loops
+  the file every 8 s) as a strip of 18 black/white blocks near its bottom edge: a start marker, 8 bits, their
+  complement, an end marker; the strip is centred, so the selfie flip only reverses it. The camera's clock:
+  the page's probe (``bench/live_page.js``) reads the code from a clone of the camera track the page hands to
+  WebRTC (``MediaStreamTrackProcessor``), at ``performance.now()``; a line fitted through these sightings
+  (frame count across loops -> time) gives the camera's pace, and its lower edge (5th percentile of the
+  residuals: the probe sees a frame a little after it was taken, later when the page is busy) the moment
+  each frame was taken. The probe reads the code again from every frame the output ``<video>`` paints, at
+  its ``expectedDisplayTime`` in the same document's clock. Latency is paint time minus capture time, for
+  the first paint of each camera frame (known modulo the 8 s loop).
 - ``rss_growth_mb``: the server's resident memory at the end of the window minus at its start (``--minutes``
   makes that window a soak, sampled every few seconds, with stalls of the frame counter counted).
 
@@ -33,11 +35,11 @@ rss_growth_mb=…``. A benchmark, not a test: nothing here asserts a time.
 from __future__ import annotations
 
 import argparse
-import bisect
 import contextlib
 import functools
 import json
 import linecache
+import math
 import os
 import re
 import resource
@@ -76,7 +78,7 @@ APP = ROOT / "app.py"
 FLOOR_APP = ROOT / "bench" / "live_floor_app.py"
 PROBE = ROOT / "bench" / "live_page.js"
 CAMERA_FPS = 30
-LOOP_FRAMES = 150  # the camera file: 5 s of the clip, looped by Chromium
+LOOP_FRAMES = 240  # the camera file: 8 s of the clip, looped by Chromium
 CODE_BITS = 8
 CODE_BLOCKS = 2 + 2 * CODE_BITS
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -285,28 +287,52 @@ class Window:
     def server_ms(self) -> float:
         return 1000.0 * self.cpu_s / self.frames if self.frames else float("nan")
 
-    def paints(self) -> tuple[int, list[float], float]:
-        """Distinct camera frames painted, their latencies (ms), the share of paints whose code was read."""
-        sightings: dict[int, list[float]] = defaultdict(list)
+    def camera_clock(self) -> tuple[float, float, float] | None:
+        """``(t0, period, seen)``: camera frame k (counted across loops) was taken at ``t0 + k * period`` ms
+        of page time; ``seen`` is the share of the camera's frames the probe read.
+
+        The probe sees frame k a little after the camera took it, later still when the page is busy: a line
+        fitted through the sightings gives the camera's pace, and its lower edge (5th percentile of the
+        residuals) the moment of capture.
+        """
+        counts: list[int] = []
+        times: list[float] = []
         for index, now, _ in self.local:
-            if index >= 0:
-                sightings[int(index)].append(now)
-        seen: set[tuple[int, float]] = set()
-        latencies: list[float] = []
+            if index < 0:
+                continue
+            if counts:
+                expected = counts[-1] + (now - times[-1]) * CAMERA_FPS / 1000.0
+                counts.append(int(index) + LOOP_FRAMES * round((expected - index) / LOOP_FRAMES))
+            else:
+                counts.append(int(index))
+            times.append(now)
+        if len(counts) < 10 or counts[-1] == counts[0]:
+            return None
+        k, t = np.asarray(counts, float), np.asarray(times)
+        period, offset = np.polyfit(k, t, 1)
+        t0 = offset + float(np.percentile(t - (offset + period * k), 5))
+        return t0, float(period), len(set(counts)) / (counts[-1] - counts[0] + 1)
+
+    def paints(self) -> tuple[int, list[float], float]:
+        """Distinct camera frames painted, their latencies (ms), the share of paints whose code was read.
+
+        A paint of index i is camera frame k = i (mod the loop) taken last before the paint; latencies are
+        therefore known modulo the loop's length (8 s), far above anything a person would put up with.
+        """
+        clock = self.camera_clock()
+        if clock is None:
+            return 0, [], 0.0
+        t0, period, _ = clock
+        shown_frames: dict[int, float] = {}
         read = 0
         for index, shown, *_ in self.painted:
             if index < 0:
                 continue
             read += 1
-            times = sightings.get(int(index), [])
-            at = bisect.bisect_right(times, shown) - 1
-            if at < 0:
-                continue
-            key = (int(index), times[at])
-            if key not in seen:
-                seen.add(key)
-                latencies.append(shown - times[at])
-        return len(seen), latencies, read / max(len(self.painted), 1)
+            latest = (shown - t0) / period
+            k = int(index) + LOOP_FRAMES * math.floor((latest - index) / LOOP_FRAMES)
+            shown_frames.setdefault(k, shown - (t0 + period * k))  # its first paint
+        return len(shown_frames), list(shown_frames.values()), read / max(len(self.painted), 1)
 
 
 class FrameCounter:
@@ -631,13 +657,18 @@ def summary(window: Window) -> dict[str, float]:
 
 def describe(window: Window) -> str:
     s = summary(window)
+    clock = window.camera_clock()
+    camera = (
+        f"camera clock {clock[1]:.1f} ms/frame, {100 * clock[2]:.0f}% of frames seen" if clock else "no clock"
+    )
     return (
         f"{window.label}: fps={s['fps']:.1f} painted_fps={s['painted_fps']:.1f} "
         f"(paints/s {s['paints_per_s']:.1f}, code read in {100 * s['code_read']:.0f}%) "
         f"server_ms={s['server_ms']:.1f} latency_ms_p50={s['latency_ms_p50']:.0f} "
         f"latency_ms_p95={s['latency_ms_p95']:.0f} rss {window.rss_start_mb:.0f}->"
         f"{window.rss_end_mb:.0f} MB, received {window.size[0]}x{window.size[1]}, errors={window.errors} "
-        f"stalls={window.stalls}, {window.frames} frames in {window.seconds:.1f} s, load {window.load}"
+        f"stalls={window.stalls}, {window.frames} frames in {window.seconds:.1f} s, {camera}, "
+        f"load {window.load}"
     )
 
 
