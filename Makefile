@@ -26,8 +26,10 @@ browser:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
 		|| { echo "error: could not install chromium (apt-get install chromium, as root)" >&2; exit 1; }
 
+# ruff, then mypy over the package code (files and settings: [tool.mypy] in pyproject.toml).
 lint: setup
 	$(PY) -m ruff check .
+	$(PY) -m mypy
 
 test: setup browser lint
 	$(PY) -m pytest

@@ -1,4 +1,4 @@
-"""FaceZones in the browser: where massage is safe today after filler or Botox, drawn on a face.
+"""FaceZones in the browser: where massage is safe today after a treatment, drawn on a face.
 
 Streamlit only: widgets, layout and wiring. Every frame (sample, photo, snapshot, replayed clip, live camera)
 goes through the one shared chain in ``pipeline.py``; the live callback lives in ``live.py``.
@@ -12,13 +12,13 @@ import os
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from datetime import time as clock_time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import altair as alt
 import cv2
@@ -36,16 +36,18 @@ from live import (
     release_stream_context,
     replay_clip,
 )
-from overlays.video import VideoError
 from pipeline import OverlayOptions, Settings, catalogue_for, pipeline_for
 from vision.assets import SAMPLE_CLIP, AssetError, ensure
 from vision.faces import Faces
 from vision.hands import HandDetector, Hands
 from vision.io import ImageError, read_image
 from vision.landmarker import FaceDetector
-from zones.catalogue import Catalogue, CatalogueError, Line
-from zones.plan import Plan, PlanError, Treatment, plan_from_json
-from zones.safety import CAUTION, NO_TOUCH, evaluate, format_moment
+from vision.video import VideoError
+from zones.catalogue import Catalogue, CatalogueError
+from zones.plan import Plan, PlanError, Treatment, demo_plan, plan_from_json
+from zones.report import attention_rows
+from zones.safety import evaluate, timeline
+from zones.wording import DISCLAIMER, TAGLINE, format_day
 
 LOG = logging.getLogger("facezones.app")
 ROOT = Path(__file__).resolve().parent
@@ -57,10 +59,6 @@ CLIP_SOURCES = ("Sample clip", "Upload")
 PREVIEW_DAYS = 28
 REPLAY_SECONDS = 20.0
 MAX_TREATMENTS = 4
-DISCLAIMER = (
-    "FaceZones is a visual aid, not medical advice. Waiting times differ between sources and products: "
-    "follow the practitioner who treated you."
-)
 CONTRAINDICATIONS = (
     "Heart problems",
     "Vessel problems (veins, circulation, easy bruising)",
@@ -85,6 +83,11 @@ def shared_hand_detector() -> tuple[HandDetector, threading.Lock]:
     return HandDetector(), threading.Lock()
 
 
+def session_state() -> MutableMapping[str, Any]:
+    """This session's state as the plain mapping ``live.py`` works on (its keys here are all text)."""
+    return cast("MutableMapping[str, Any]", st.session_state)
+
+
 def catalogue_path() -> str | None:
     """A practitioner's own catalogue file from ``$FACEZONES_CATALOGUE``; None: the shipped one."""
     return os.environ.get("FACEZONES_CATALOGUE") or None
@@ -99,27 +102,17 @@ def sample_photos() -> dict[str, Path]:
 # ---------------------------------------------------------------------------------- the plan widgets ---
 
 
-def demo_treatments(today: date) -> list[dict[str, Any]]:
-    """The demonstration plan a newcomer sees first: filler a few days ago, Botox yesterday."""
-    return [
-        {"areas": ["lips", "nasolabial_left", "nasolabial_right"], "product": "ha_filler",
-         "date": today - timedelta(days=4), "time": clock_time(10, 0)},
-        {"areas": ["forehead", "glabella"], "product": "botox",
-         "date": today - timedelta(days=1), "time": clock_time(15, 30)},
-    ]
-
-
-def seed_widgets(state: Any, treatments: list[dict[str, Any]], method: str, margin_mm: float | None) -> None:
+def seed_widgets(state: Any, plan: Plan) -> None:
     """Write a plan into the widgets' session state (first run, or a loaded plan)."""
-    state["treatment_count"] = len(treatments)
-    for i, item in enumerate(treatments):
-        state[f"t{i}_areas"] = list(item["areas"])
-        state[f"t{i}_product"] = item["product"]
-        state[f"t{i}_date"] = item["date"]
-        state[f"t{i}_time"] = item["time"]
-    state["method"] = method
-    if margin_mm is not None:
-        state["margin_mm"] = float(margin_mm)
+    state["treatment_count"] = len(plan.treatments)
+    for i, treatment in enumerate(plan.treatments):
+        state[f"t{i}_areas"] = list(treatment.areas)
+        state[f"t{i}_product"] = treatment.product
+        state[f"t{i}_date"] = treatment.treated_at.date()
+        state[f"t{i}_time"] = treatment.treated_at.time() if treatment.has_time else clock_time(12, 0)
+    state["method"] = plan.method
+    if plan.margin_mm is not None:
+        state["margin_mm"] = float(plan.margin_mm)
 
 
 def on_plan_upload() -> None:
@@ -139,13 +132,7 @@ def on_plan_upload() -> None:
     except PlanError as err:
         st.session_state["plan_message"] = str(err)
         return
-    seed_widgets(
-        st.session_state,
-        [{"areas": list(t.areas), "product": t.product, "date": t.treated_at.date(),
-          "time": t.treated_at.time() if t.has_time else clock_time(12, 0)} for t in plan.treatments],
-        plan.method,
-        plan.margin_mm,
-    )
+    seed_widgets(st.session_state, plan)
     st.session_state["plan_message"] = f"Loaded {upload.name}."
 
 
@@ -161,12 +148,6 @@ class Display:
     touch_guard: bool = False
 
 
-def area_options(catalogue: Catalogue) -> list[str]:
-    """Area ids grouped by kind (filler, Botox, both), in catalogue order within a kind."""
-    order = {"filler": 0, "botox": 1, "both": 2}
-    return [a.id for a in sorted(catalogue.areas, key=lambda a: order.get(a.kind, 3))]
-
-
 def sidebar_plan(catalogue: Catalogue, now: datetime) -> tuple[list[Treatment], str, float]:
     """The treatment rows, the method and the margin, as chosen in the sidebar."""
     labels = {a.id: f"{a.kind.capitalize()} · {a.label}" for a in catalogue.areas}
@@ -175,11 +156,12 @@ def sidebar_plan(catalogue: Catalogue, now: datetime) -> tuple[list[Treatment], 
     treatments: list[Treatment] = []
     for i in range(st.session_state["treatment_count"]):
         box = st.sidebar.container(border=True, key=f"treatment_{i}")
-        areas = box.multiselect(f"Treated areas #{i + 1}", area_options(catalogue), format_func=labels.get,
-                                key=f"t{i}_areas", placeholder="Choose areas")
-        product = box.selectbox("Product", list(products), format_func=products.get, key=f"t{i}_product")
+        areas = box.multiselect(f"Treated areas #{i + 1}", [a.id for a in catalogue.areas_by_kind()],
+                                format_func=labels.__getitem__, key=f"t{i}_areas", placeholder="Choose areas")
+        product = box.selectbox("Product", list(products), format_func=products.__getitem__,
+                                key=f"t{i}_product") or catalogue.default_product
         day = box.date_input("Date", key=f"t{i}_date", max_value=now.date(), format="YYYY-MM-DD")
-        has_time = product == "botox"
+        has_time = catalogue.time_matters(product)
         moment = datetime.combine(day, clock_time())
         if has_time:
             at = box.time_input("Time", key=f"t{i}_time", step=timedelta(minutes=15))
@@ -187,8 +169,8 @@ def sidebar_plan(catalogue: Catalogue, now: datetime) -> tuple[list[Treatment], 
         if areas:
             treatments.append(Treatment(tuple(areas), product, moment, has_time))
     add, remove = st.sidebar.columns(2)
-    add.button("Add treatment", on_click=_add_treatment, disabled=len(treatments) >= MAX_TREATMENTS,
-               width="stretch")
+    add.button("Add treatment", on_click=_add_treatment, args=(catalogue.default_product,),
+               disabled=len(treatments) >= MAX_TREATMENTS, width="stretch")
     remove.button("Remove last", on_click=_remove_treatment,
                   disabled=st.session_state["treatment_count"] <= 1, width="stretch")
     methods = {m.id: m.label for m in catalogue.methods}
@@ -198,9 +180,9 @@ def sidebar_plan(catalogue: Catalogue, now: datetime) -> tuple[list[Treatment], 
     return treatments, method, margin
 
 
-def _add_treatment() -> None:
+def _add_treatment(product: str) -> None:
     i = st.session_state["treatment_count"]
-    st.session_state.update({f"t{i}_areas": [], f"t{i}_product": "ha_filler",
+    st.session_state.update({f"t{i}_areas": [], f"t{i}_product": product,
                              f"t{i}_date": date.today(), f"t{i}_time": clock_time(12, 0),
                              "treatment_count": i + 1})
 
@@ -238,7 +220,7 @@ def init_state(catalogue: Catalogue, now: datetime) -> None:
     """First run of a session: the demonstration plan and the default view."""
     if "treatment_count" in st.session_state:
         return
-    seed_widgets(st.session_state, demo_treatments(now.date()), "hands", catalogue.defaults.margin_mm)
+    seed_widgets(st.session_state, demo_plan(catalogue, now))
     st.session_state.update({
         "layers": ["Guide", "Labels", "Legend", "Status HUD"],
         "opacity": 0.42, "mirror": True, "large_labels": False, "touch_guard": False, "preview_days": 0,
@@ -286,23 +268,12 @@ METHOD_COLOURS = ("#2f7d6d", "#d9822b", "#6c4fc2", "#3d7fc4", "#b8475d")
 def timeline_chart(plan: Plan, catalogue: Catalogue) -> alt.LayerChart | None:
     """When each treated area becomes safe for each method: a bar from its treatment to the day it is safe
     (solid), then the days to go gently (pale); the red rule is the preview moment."""
-    labels = {a.id: a.label for a in catalogue.areas}
     methods = {m.id: m.label for m in catalogue.methods}
-    treated_at: dict[str, datetime] = {}
-    for treatment in plan.treatments:
-        for area_id in treatment.areas:
-            treated_at[area_id] = max(treated_at.get(area_id, treatment.treated_at), treatment.treated_at)
-    rows = []
-    for method in catalogue.method_ids():
-        safety = evaluate(replace(plan, method=method), catalogue)
-        for area_id in sorted(treated_at, key=catalogue.area_index):
-            verdict = safety.verdict(area_id)
-            if verdict.safe_from is None:  # e.g. massage prescribed (PLLA): nothing to wait for
-                continue
-            rows.append({"area": labels[area_id], "method": methods[method], "treated": treated_at[area_id],
-                         "no touch until": verdict.safe_from,
-                         "gently until": verdict.caution_until or verdict.safe_from,
-                         "source": verdict.source})
+    rows = [{"area": e.area_label, "method": methods[e.method], "treated": e.treated_at,
+             "no touch until": e.safe_from, "gently until": e.caution_until or e.safe_from,
+             "no_touch_text": format_day(e.safe_from),
+             "gently_text": format_day(e.caution_until or e.safe_from), "source": e.source}
+            for e in timeline(plan, catalogue) if e.safe_from is not None]  # prescribed massage: no wait
     if not rows:
         return None
     data = pd.DataFrame(rows)
@@ -311,17 +282,16 @@ def timeline_chart(plan: Plan, catalogue: Catalogue) -> alt.LayerChart | None:
     scale = alt.Scale(domain=list(methods.values()), range=list(METHOD_COLOURS[: len(methods)]))
     colour = alt.Color("method:N", title="Method", legend=alt.Legend(orient="bottom", labelLimit=260),
                        scale=scale)
-    when = "%a %d %b %H:%M"
     bars = alt.Chart(data).mark_bar(height={"band": 0.9}).encode(
-        x=alt.X("treated:T", title=None, axis=alt.Axis(format="%d %b")), x2="no touch until:T",
+        x=alt.X("treated:T", title=None, axis=alt.Axis(format="%-d %b")), x2="no touch until:T",
         y=y, yOffset="method:N", color=colour,
-        tooltip=["area", "method", alt.Tooltip("no touch until:T", format=when),
-                 alt.Tooltip("gently until:T", format=when), "source"],
+        tooltip=["area", "method", alt.Tooltip("no_touch_text:N", title="no touch until"),
+                 alt.Tooltip("gently_text:N", title="gently until"), "source"],
     )
     tails = alt.Chart(data).mark_bar(opacity=0.3, height={"band": 0.9}).encode(
         x="no touch until:T", x2="gently until:T", y=y, yOffset="method:N",
         color=alt.Color("method:N", scale=scale, legend=None))
-    moment = pd.DataFrame({"at": [plan.moment], "label": [f"preview {plan.moment:%d %b %H:%M}"]})
+    moment = pd.DataFrame({"at": [plan.moment], "label": [f"preview {format_day(plan.moment)}"]})
     rule = alt.Chart(moment).mark_rule(color="#c0392b", strokeWidth=2).encode(x="at:T")
     text = alt.Chart(moment).mark_text(color="#c0392b", align="left", dx=4, dy=-6, baseline="bottom").encode(
         x="at:T", text="label:N", y=alt.value(0))
@@ -332,13 +302,7 @@ def timeline_chart(plan: Plan, catalogue: Catalogue) -> alt.LayerChart | None:
 
 def plan_table(plan: Plan, catalogue: Catalogue) -> None:
     """The verdict for every area that is not simply safe, with its reason and source."""
-    safety = evaluate(plan, catalogue)
-    rows = [
-        {"area": catalogue.areas[i].label, "status": ("no touch" if v.status == NO_TOUCH else "gently"),
-         "until": format_moment(v.safe_from if v.status == NO_TOUCH else v.caution_until) or "",
-         "why": v.reason, "source": v.source}
-        for i, v in enumerate(safety.verdicts) if v.status in (NO_TOUCH, CAUTION)
-    ]
+    rows = attention_rows(evaluate(plan, catalogue), catalogue)
     if rows:
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     else:
@@ -465,7 +429,7 @@ def live_mode(settings: Settings) -> None:
     callback.settings.set(settings)  # swapped whole; the frame thread picks it up on its next frame
     video, side = st.columns([3, 2])
     with video:
-        prepare_stream_context(st.session_state, STREAM_KEY)
+        prepare_stream_context(session_state(), STREAM_KEY)
         context = webrtc_streamer(
             key=STREAM_KEY,
             mode=WebRtcMode.SENDRECV,
@@ -535,21 +499,22 @@ def replay_mode(settings: Settings) -> None:
         progress = st.progress(0.0, text="Mapping the clip…")
         with tempfile.TemporaryDirectory() as workdir:
             if path is None:
+                assert data is not None  # an upload brings its bytes
                 path = Path(workdir) / name
                 path.write_bytes(data)
-            video, reports = replay_clip(
-                path, settings, max_seconds=REPLAY_SECONDS,
-                on_progress=lambda done, total: progress.progress(done / max(total or done, 1),
-                                                                  f"Frame {done} of {total or '?'}"),
-            )
+
+            def on_progress(done: int, total: int | None) -> None:
+                progress.progress(done / max(total or done, 1), f"Frame {done} of {total or '?'}")
+
+            video, reports = replay_clip(path, settings, max_seconds=REPLAY_SECONDS, on_progress=on_progress)
         progress.empty()
         st.session_state["replay"] = {"key": key, "name": name, "video": video,
                                       "frames": len(reports), "faces": sum(r.faces > 0 for r in reports)}
     replay = st.session_state.get("replay")
     if replay is None or replay["key"] != key:
         return
-    video, notes = st.columns([3, 2])
-    video.video(replay["video"], format="video/mp4")
+    player, notes = st.columns([3, 2])
+    player.video(replay["video"], format="video/mp4")
     with notes:
         st.caption(f"{replay['frames']} frames mapped; a face in {replay['faces']} of them.")
         no_touch_list(settings)
@@ -558,15 +523,6 @@ def replay_mode(settings: Settings) -> None:
 
 
 # ------------------------------------------------------------------------------- practitioner mode ---
-
-
-def session_lines(catalogue: Catalogue) -> list[tuple[str, Line]]:
-    """The guided session: (phase label, line) in session order (neck, lower face, upper face, neck)."""
-    by_step: dict[int, list[Line]] = {}
-    for line in catalogue.lines:
-        by_step.setdefault(line.step, []).append(line)
-    return [(phase.label, line) for phase in catalogue.session for step in phase.steps
-            for line in by_step.get(step, [])]
 
 
 def _go_to_step(delta: int, count: int) -> None:
@@ -602,7 +558,7 @@ def screened() -> bool:
 
 def practitioner_panel(catalogue: Catalogue) -> str | None:
     """Step controls for the guided session; returns the id of the line to highlight (None: not started)."""
-    steps = session_lines(catalogue)
+    steps = catalogue.session_lines()
     if not steps:
         st.info("This catalogue defines no session order.")
         return None
@@ -652,7 +608,7 @@ def main() -> None:
     display = sidebar_display()
 
     st.title("FaceZones")
-    st.caption("Where massage is safe today, and where it must not go, after filler or Botox. " + DISCLAIMER)
+    st.caption(f"{TAGLINE} {DISCLAIMER}")
     before_you_start(catalogue)
     preview, practitioner_column = st.columns([3, 2], vertical_alignment="bottom")
     days = preview.slider("Preview day: how the map changes over the coming days", 0, PREVIEW_DAYS,
@@ -668,11 +624,11 @@ def main() -> None:
         plan = None
     sidebar_plan_files(plan)
     if days:
-        st.info(f"Preview of {(now + timedelta(days=days)):%A %d %B %Y, %H:%M} (today + {days} days).")
+        st.info(f"Preview of {format_day(now + timedelta(days=days))} (today + {days} days).")
 
     mode = st.segmented_control("Way in", MODES, key="mode", required=True)
     if mode != "Live camera" or plan is None:  # the streamer is not drawn in this run: its context is stale
-        release_stream_context(st.session_state, STREAM_KEY)
+        release_stream_context(session_state(), STREAM_KEY)
     if plan is None:
         return
     current_line = practitioner_panel(catalogue) if practitioner else None

@@ -18,15 +18,15 @@ from typing import Any
 
 import cv2
 
-from overlays.chart import render_chart, save_chart
-from overlays.video import annotate_video, terminal_progress
+from overlays.chart import save_chart
 from pipeline import OverlayOptions, Pipeline, Settings, StreamProcessor, catalogue_for
 from vision.assets import AssetError
 from vision.hands import HandDetector
 from vision.io import ImageError, read_image
 from vision.landmarker import FaceDetector, LandmarkerOptions
+from vision.video import annotate_video, terminal_progress
 from zones.catalogue import CatalogueError
-from zones.plan import Plan, PlanError, load_plan, parse_today, parse_treatment
+from zones.plan import Plan, PlanError, build_plan
 
 EXIT_BAD_INPUT = 2
 
@@ -36,14 +36,9 @@ class CliError(Exception):
 
 
 def _plan(args: argparse.Namespace) -> Plan:
-    """The plan from ``--plan FILE`` and/or ``--treat`` options; ``--today`` and ``--method`` override."""
-    today = parse_today(args.today)
-    treatments = tuple(parse_treatment(text) for text in args.treat)
-    if args.plan:
-        base = load_plan(args.plan, today=today)
-        return Plan(base.treatments + treatments, args.method or base.method, today, base.margin_mm,
-                    base.caution_mm)
-    return Plan(treatments, args.method or "hands", today, args.margin)
+    """The plan from ``--plan FILE`` and/or ``--treat``; ``--today``, ``--method`` and ``--margin`` win."""
+    return build_plan(args.treat, method=args.method, today=args.today, plan_path=args.plan,
+                      margin_mm=args.margin)
 
 
 def _settings(args: argparse.Namespace, *, still: bool = True) -> Settings:
@@ -109,10 +104,8 @@ def annotate_video_command(args: argparse.Namespace) -> int:
 
 
 def chart(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    catalogue = catalogue_for(settings.catalogue_path)
-    settings.plan.check(catalogue)
-    print(f"chart: {save_chart(render_chart(catalogue, settings.plan), args.out)}", file=sys.stderr)
+    pipeline = Pipeline(_settings(args))  # refuses a plan the catalogue cannot use
+    print(f"chart: {save_chart(pipeline.chart(), args.out)}", file=sys.stderr)
     return 0
 
 

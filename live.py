@@ -15,18 +15,19 @@ import time
 from collections import deque
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, field
-from datetime import datetime
-from datetime import time as dt_time
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 import av
 import numpy as np
 
-from overlays.video import annotate_video
-from pipeline import FrameResult, Settings, StreamProcessor, pipeline_for
+from overlays.scene import SceneData
+from pipeline import Settings, StreamProcessor, pipeline_for
 from vision.landmarker import LandmarkerOptions
+from vision.tasks import StrictClock
+from vision.video import annotate_video
 from zones.safety import NO_TOUCH
+from zones.wording import format_day
 
 T = TypeVar("T")
 S = TypeVar("S")
@@ -161,7 +162,7 @@ class LiveCallback(Generic[S]):
         self._streams = 0
         self._ended = True
         self._last_time = -np.inf
-        self._last_timestamp_ms = -1
+        self._stamps = StrictClock()
 
     def end_stream(self) -> None:
         """The stream has ended (``on_video_ended``): close its frame function; the next frame starts anew."""
@@ -197,8 +198,7 @@ class LiveCallback(Generic[S]):
             self._start_stream()
         self._last_time = start
         # MediaPipe's VIDEO mode needs strictly increasing time stamps, whatever the frames' own pts say.
-        timestamp_ms = max(int(start * 1000.0), self._last_timestamp_ms + 1)
-        self._last_timestamp_ms = timestamp_ms
+        timestamp_ms = self._stamps.stamp(start * 1000.0)
         report = FrameReport()
         try:
             image = frame.to_ndarray(format="bgr24")
@@ -271,24 +271,17 @@ def no_touch_summary(settings: Settings) -> tuple[str, ...]:
     pipeline = pipeline_for(settings)
     labels = {area.id: area.label for area in pipeline.catalogue.areas}
     return tuple(
-        f"{labels[v.area_id]} until {friendly_moment(v.safe_from)}"
+        f"{labels[v.area_id]} until {format_day(v.safe_from)}"
         for v in pipeline.safety.verdicts
         if v.status == NO_TOUCH
     )
 
 
-def friendly_moment(moment: datetime | None) -> str:
-    """``Sun 15 Mar`` for a day-counted moment (midnight), ``Sun 15 Mar 15:30`` otherwise."""
-    if moment is None:
-        return ""
-    return f"{moment:%a %d %b}" if moment.time() == dt_time() else f"{moment:%a %d %b %H:%M}"
-
-
-def frame_report(result: FrameResult, settings: Settings) -> FrameReport:
+def frame_report(data: SceneData, settings: Settings) -> FrameReport:
     """What the status panel shows of one processed frame."""
-    faces = result.faces
+    faces = data.faces
     hint = faces.quality[0].hint if len(faces) and faces.quality else ""
-    touching = result.touch.active_labels if result.touch is not None else ()
+    touching = data.touch.active_labels if data.touch is not None else ()
     return FrameReport(faces=len(faces), hint=hint, no_touch=no_touch_summary(settings), touching=touching)
 
 

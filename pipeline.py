@@ -1,46 +1,37 @@
 """The one chain every way in shares: frame -> faces -> zones -> pixels.
 
-``app.py`` (photos, video replay, the live callback) and ``cli.py`` are thin shells over ``Pipeline``, so the
-live path, the photo path, the video path and the CLI cannot drift apart. What depends only on the settings
-(catalogue, index tables, the plan's verdicts, annotator styles) is built once per ``Settings``; a frame costs
-one gather, one status pass and the drawing.
+``app.py`` (photos, video replay, the live callback) and ``cli.py`` (photos, clips, the face chart) are thin
+shells over ``Pipeline``, so the live path, the photo path, the video path, the chart and the CLI cannot
+drift apart. ``Pipeline.analyse`` produces the one per-frame record (``overlays.scene.SceneData``) that every
+layer draws from. What depends only on the settings (catalogue, index tables, the plan's verdicts, annotator
+styles) is built once per ``Settings`` and shared; what a stream carries from frame to frame (trackers, face
+hold, touch guard, label spots) belongs to its ``StreamProcessor``. A frame costs one gather, one status pass
+and the drawing.
 """
 
 from __future__ import annotations
 
 import functools
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from overlays.chart import A4_PORTRAIT, render_chart
 from overlays.compose import FaceZonesAnnotator
-from overlays.scene import SceneData
-from overlays.touch import TouchAnnotator
+from overlays.compose import OverlayOptions as OverlayOptions  # the overlay's own options, part of Settings
+from overlays.scene import SceneData, StreamMemory
 from vision.faces import Faces
 from vision.hands import HandOptions, Hands, HandTracker
 from vision.landmarker import FaceTracker, LandmarkerOptions
 from zones.catalogue import Catalogue, load_catalogue
-from zones.geometry import FaceGeometry, GeometryIndex, face_geometry
+from zones.geometry import GeometryIndex, face_geometry
 from zones.plan import Plan
 from zones.report import face_report
-from zones.safety import SafetyMap, evaluate, segment_status
-from zones.touch import FaceHold, FaceState, TouchGuard, TouchReport, no_touch_hits
-
-
-@dataclass(frozen=True)
-class OverlayOptions:
-    """Which layers to draw and how strongly: the keyword arguments of ``FaceZonesAnnotator``."""
-
-    large_labels: bool = False
-    opacity: float = 0.42
-    guide: bool = True
-    labels: bool = True
-    legend: bool = True
-    hud: bool = True
-    mesh: bool = False
+from zones.safety import evaluate, segment_status
+from zones.touch import FaceHold, FaceState, TouchGuard, no_touch_hits
 
 
 @dataclass(frozen=True)
@@ -58,30 +49,6 @@ class Settings:
     overlay: OverlayOptions = field(default_factory=OverlayOptions)
     current_line: str | None = None
     touch_guard: bool = False
-
-
-@dataclass(frozen=True, eq=False)
-class FrameResult:
-    """One analysed frame: the faces as shown, their geometry, the plan's verdicts, segment statuses and,
-    when hands were tracked, the touch guard's report."""
-
-    faces: Faces
-    geometry: FaceGeometry
-    safety: SafetyMap
-    segment_status: np.ndarray  # (F, S) uint8
-    touch: TouchReport | None = None
-
-    def scene(self, *, timestamp_s: float = 0.0, current_line: str | None = None,
-              fps: float | None = None) -> SceneData:
-        return SceneData(
-            geometry=self.geometry,
-            safety=self.safety,
-            segment_status=self.segment_status,
-            faces=self.faces,
-            timestamp_s=timestamp_s,
-            current_line=current_line,
-            fps=fps,
-        )
 
 
 @functools.lru_cache(maxsize=8)
@@ -116,47 +83,47 @@ class Pipeline:
         settings.plan.check(self.catalogue)
         self.index = GeometryIndex.from_catalogue(self.catalogue)
         self.safety = evaluate(settings.plan, self.catalogue)
-        self.annotator = FaceZonesAnnotator(**asdict(settings.overlay))
-        self.touch_annotator = TouchAnnotator()
+        self.annotator = FaceZonesAnnotator(settings.overlay)
 
     def new_guard(self) -> TouchGuard:
         """A touch guard for one stream (or one photo): its hysteresis and touch counts start at zero."""
         return TouchGuard(self.index.area_ids, self.index.area_labels)
 
     def analyse(self, faces: Faces, hands: Hands | None = None, *, guard: TouchGuard | None = None,
-                timestamp_ms: float = 0.0, face_state: FaceState = "live") -> FrameResult:
-        """Geometry, segment statuses and (with ``hands``) fingertip touches of faces in shown coordinates."""
+                timestamp_ms: float = 0.0, face_state: FaceState = "live", fps: float | None = None,
+                memory: StreamMemory | None = None) -> SceneData:
+        """The frame's record from faces (and hands) in shown coordinates: geometry, segment statuses,
+        fingertip touches (with ``hands``), the time stamp, the guided line, the frame rate and the
+        stream's memory (None: a photo)."""
         geometry = face_geometry(faces, self.index)
         statuses = segment_status(geometry, self.safety)
         touch = None
         if hands is not None:
             hits = no_touch_hits(hands, geometry, self.safety)
             touch = (guard or self.new_guard()).update(hits, timestamp_ms, face_state)
-        return FrameResult(faces, geometry, self.safety, statuses, touch)
+        return SceneData(geometry, self.safety, statuses, faces, touch, timestamp_ms / 1000.0,
+                         self.settings.current_line, fps, memory)
 
     def process(self, frame_bgr: np.ndarray, faces: Faces, hands: Hands | None = None, *,
-                guard: TouchGuard | None = None, timestamp_ms: float = 0.0,
-                face_state: FaceState = "live") -> tuple[np.ndarray, FrameResult]:
+                guard: TouchGuard | None = None, timestamp_ms: float = 0.0, face_state: FaceState = "live",
+                fps: float | None = None, memory: StreamMemory | None = None) -> tuple[np.ndarray, SceneData]:
         """Apply the view (selfie flip) to a camera frame and what was detected on it, then analyse."""
         shown, shown_faces, shown_hands = view(frame_bgr, faces, hands, self.settings.mirror)
         return shown, self.analyse(shown_faces, shown_hands, guard=guard, timestamp_ms=timestamp_ms,
-                                   face_state=face_state)
+                                   face_state=face_state, fps=fps, memory=memory)
 
-    def render(self, frame_bgr: np.ndarray, result: FrameResult, *, timestamp_s: float = 0.0,
-               fps: float | None = None, copy: bool = True) -> np.ndarray:
+    def render(self, frame_bgr: np.ndarray, data: SceneData, *, copy: bool = True) -> np.ndarray:
         """Draw the overlay on the shown frame (a copy unless ``copy`` is False) and return it."""
         scene = frame_bgr.copy() if copy else frame_bgr
-        data = result.scene(timestamp_s=timestamp_s, current_line=self.settings.current_line, fps=fps)
-        self.annotator.annotate(scene, data)
-        if result.touch is not None:
-            legend = self.annotator.legend
-            avoid = legend.box(data)[None] if legend is not None else None
-            self.touch_annotator.annotate(scene, result.touch, data if len(result.faces) else None, avoid)
-        return scene
+        return self.annotator.annotate(scene, data)
 
-    def report(self, result: FrameResult) -> list[dict[str, Any]]:
+    def chart(self, size: tuple[int, int] = A4_PORTRAIT) -> np.ndarray:
+        """The plan's printable face chart ``(H, W, 3) uint8`` BGR: the template face through ``analyse``."""
+        return render_chart(self.analyse, self.catalogue, size)
+
+    def report(self, data: SceneData) -> list[dict[str, Any]]:
         """Per face: landmarks, box, pose, quality, zones and strokes (the CLI's and the app's JSON)."""
-        faces = result.faces
+        faces = data.faces
         return [
             {
                 "landmarks": np.round(faces.landmarks[i].astype(np.float64), 2).tolist(),
@@ -164,7 +131,7 @@ class Pipeline:
                 "pose": dict(zip(("yaw", "pitch", "roll"), np.round(faces.poses[i].astype(float), 1).tolist(),
                                  strict=True)),
                 "quality": faces.quality[i].as_dict() if faces.quality else {},
-                **face_report(result.geometry, result.safety, result.segment_status, i, self.catalogue),
+                **face_report(data.geometry, data.safety, data.segment_status, i, self.catalogue),
             }
             for i in range(len(faces))
         ]
@@ -182,8 +149,8 @@ def pipeline_for(settings: Settings) -> Pipeline:
 
 class StreamProcessor:
     """One live stream or replayed clip: its own VIDEO-mode face tracker (and, with the touch guard on, hand
-    tracker, face hold and guard), then the shared pipeline. Settings are read per frame, so the plan and
-    the view can change while the stream runs.
+    tracker, face hold and guard) and its own ``StreamMemory`` (where the labels sat), then the shared
+    pipeline. Settings are read per frame, so the plan and the view can change while the stream runs.
 
     A hand over the face makes MediaPipe lose the face exactly when the guard matters: the last face is held
     for about half a second, then the state says "hidden". The hand model runs on every second frame
@@ -197,6 +164,7 @@ class StreamProcessor:
         self._hands: HandTracker | None = None
         self._hold: FaceHold[Faces] = FaceHold()
         self._guard: TouchGuard | None = None
+        self._memory = StreamMemory()
 
     def _touch_tools(self, pipeline: Pipeline) -> tuple[HandTracker, TouchGuard]:
         """The stream's hand tracker and guard, made when first needed; a new guard (counts back to zero)
@@ -208,7 +176,7 @@ class StreamProcessor:
         return self._hands, self._guard
 
     def __call__(self, frame_bgr: np.ndarray, timestamp_ms: int, settings: Settings,
-                 fps: float | None = None) -> tuple[np.ndarray, FrameResult]:
+                 fps: float | None = None) -> tuple[np.ndarray, SceneData]:
         """Track, analyse and draw one camera frame ``(H, W, 3) uint8`` BGR; returns the frame as shown."""
         pipeline = pipeline_for(settings)
         faces = self._faces.track(frame_bgr, timestamp_ms, color="bgr")
@@ -218,10 +186,11 @@ class StreamProcessor:
             hands = hand_tracker.track(frame_bgr, timestamp_ms, color="bgr")
             held = self._hold.update(faces, timestamp_ms)
             faces = held.value
-        shown, result = pipeline.process(frame_bgr, faces, hands, guard=guard, timestamp_ms=timestamp_ms,
-                                         face_state=held.state if held is not None else "live")
+        shown, data = pipeline.process(frame_bgr, faces, hands, guard=guard, timestamp_ms=timestamp_ms,
+                                       face_state=held.state if held is not None else "live", fps=fps,
+                                       memory=self._memory)
         copy = shown is frame_bgr and not frame_bgr.flags.writeable
-        return pipeline.render(shown, result, timestamp_s=timestamp_ms / 1000.0, fps=fps, copy=copy), result
+        return pipeline.render(shown, data, copy=copy), data
 
     def close(self) -> None:
         self._faces.close()

@@ -27,14 +27,9 @@ from mediapipe.tasks.python import vision as mp_vision
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from vision.assets import SAMPLE_CLIP, ensure
-from vision.io import video_frames
-from vision.landmarker import (
-    FaceTracker,
-    LandmarkerOptions,
-    faces_from_result,
-    native_options,
-    quiet_native_stderr,
-)
+from vision.landmarker import FaceTracker, LandmarkerOptions, faces_from_result, native_options
+from vision.tasks import quiet_native_stderr
+from vision.video import video_frames
 
 RESOLUTIONS = ((640, 480), (1280, 720))
 SKIP_FRAMES = 5  # the first calls of a fresh graph allocate buffers; they are not steady-state cost

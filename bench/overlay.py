@@ -3,10 +3,11 @@
 A real face (samples/grace_hopper.jpg) is letterboxed into a 1280x720 frame and detected once with the real
 FaceLandmarker. Then, in one run and alternating per round:
 - overlay: ``FaceZonesAnnotator.annotate`` with a mixed plan (no-touch, caution and safe areas): all areas,
-  all massage lines with arrowheads, labels and the legend (the issue's list). Each round builds a fresh
-  ``SceneData`` (nothing per-frame is reused) from the face moved by a few pixels, as a live face moves,
-  after copying a fresh frame into the canvas (cold caches, as with a new camera frame). The same overlay
-  with the animated guide and the HUD on top is timed too and reported on the first line.
+  all massage lines with arrowheads, labels and the legend (the issue's list). Each round takes a fresh
+  copy of a record the pipeline made (``Pipeline.analyse``; nothing per-frame is reused) of the face moved
+  by a few pixels, as a live face moves, after copying a fresh frame into the canvas (cold caches, as with
+  a new camera frame). Each annotator draws one stream, with its own ``StreamMemory`` (as a live stream).
+  The same overlay with the animated guide and the HUD on top is timed too and reported on the first line.
 - baseline: ``mediapipe.tasks.python.vision.drawing_utils.draw_landmarks`` with the face tesselation and
   the contours and MediaPipe's default face-mesh styles, as in MediaPipe's face landmarker example.
 Zone geometry and segment statuses (zones' work) are computed outside the timed region for both.
@@ -33,10 +34,10 @@ from mediapipe.tasks.python.vision import FaceLandmarksConnections, drawing_styl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from overlays.compose import FaceZonesAnnotator
-from overlays.scene import SceneData
+from overlays.compose import FaceZonesAnnotator, OverlayOptions
+from overlays.scene import SceneData, StreamMemory
+from pipeline import Pipeline, Settings
 from vision.landmarker import FaceDetector
-from zones.catalogue import load_catalogue
 from zones.plan import Plan, parse_treatment
 
 FRAME_W, FRAME_H = 1280, 720
@@ -89,14 +90,16 @@ LAYERS = ("zones", "strokes", "labels", "legend")
 
 def layer_costs(frame: np.ndarray, scenes: list[SceneData], rounds: int) -> tuple[float, dict[str, float]]:
     """Median ms of the full overlay and what each layer adds to it (full minus the overlay without it)."""
-    variants = {"full": FaceZonesAnnotator(guide=False, hud=False)}
-    variants |= {layer: FaceZonesAnnotator(guide=False, hud=False, **{layer: False}) for layer in LAYERS}
+    options = {"full": OverlayOptions(guide=False, hud=False)}
+    options |= {layer: OverlayOptions(guide=False, hud=False, **{layer: False}) for layer in LAYERS}
+    variants = {name: FaceZonesAnnotator(option) for name, option in options.items()}
+    memories = {name: StreamMemory() for name in variants}  # each variant is a stream of its own
     times: dict[str, list[float]] = {name: [] for name in variants}
     canvas = frame.copy()
     for round_ in range(rounds + 10):
         source = scenes[round_ % len(scenes)]
         for name, annotator in variants.items():
-            scene = replace(source, timestamp_s=round_ / 30.0)
+            scene = replace(source, timestamp_s=round_ / 30.0, memory=memories[name])
             np.copyto(canvas, frame)
             start = time.perf_counter()
             annotator.annotate(canvas, scene)
@@ -118,10 +121,10 @@ def main(argv: list[str] | None = None) -> int:
         faces = detector.detect(frame, color="bgr").select([0])
     if len(faces) == 0:
         raise SystemExit("no face found in the benchmark frame")
-    catalogue = load_catalogue()
+    pipeline = Pipeline(Settings(plan=MIXED_PLAN))
     normalised = faces.landmarks[0] / np.array([FRAME_W, FRAME_H, FRAME_W], np.float32)
     mp_landmarks = [NormalizedLandmark(x=float(x), y=float(y), z=float(z)) for x, y, z in normalised]
-    annotator = FaceZonesAnnotator(guide=False, hud=False)
+    annotator = FaceZonesAnnotator(OverlayOptions(guide=False, hud=False))
     live = FaceZonesAnnotator()
 
     # Scenes for a face moving by a few pixels, built outside the timed region (zones' own work).
@@ -129,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     moved = [
         replace(faces, landmarks=faces.landmarks + s, boxes=faces.boxes + np.r_[s[:2], s[:2]]) for s in shifts
     ]
-    scenes = [SceneData.build(f, catalogue, MIXED_PLAN, fps=30.0) for f in moved]
+    scenes = [pipeline.analyse(f, fps=30.0) for f in moved]
     if args.layers:
         full_ms, costs = layer_costs(frame, scenes, args.rounds)
         for layer, cost in costs.items():
@@ -138,10 +141,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"rest (no-touch regions, set-up): {rest:.3f} ms ({rest / full_ms:.0%}) of {full_ms:.3f} ms")
 
     overlay_s, baseline_s, live_s = [], [], []
+    overlay_memory, live_memory = StreamMemory(), StreamMemory()  # two streams, one per annotator
     canvas = frame.copy()
     for round_ in range(args.rounds + 10):
         source = scenes[round_ % len(scenes)]
-        scene = replace(source, timestamp_s=round_ / 30.0)  # a new SceneData: fresh per-frame caches
+        # A new SceneData: fresh per-frame caches.
+        scene = replace(source, timestamp_s=round_ / 30.0, memory=overlay_memory)
         np.copyto(canvas, frame)
         start = time.perf_counter()
         annotator.annotate(canvas, scene)
@@ -150,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
         start = time.perf_counter()
         baseline_draw(canvas, mp_landmarks)
         base = time.perf_counter() - start
-        scene = replace(source, timestamp_s=round_ / 30.0)
+        scene = replace(source, timestamp_s=round_ / 30.0, memory=live_memory)
         np.copyto(canvas, frame)
         start = time.perf_counter()
         live.annotate(canvas, scene)
@@ -162,11 +167,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.save:
         np.copyto(canvas, frame)
-        first = scenes[0]
-        still = SceneData(
-            first.geometry, first.safety, first.segment_status, first.faces, timestamp_s=2.0, fps=30.0
-        )
-        live.annotate(canvas, still)
+        live.annotate(canvas, replace(scenes[0], timestamp_s=2.0))
         cv2.imwrite(str(args.save), canvas)
     overlay_ms = statistics.median(overlay_s) * 1000
     baseline_ms = statistics.median(baseline_s) * 1000

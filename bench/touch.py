@@ -30,8 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from vision.assets import SAMPLE_CLIP, ensure
 from vision.hands import HandOptions, HandTracker
-from vision.io import video_frames
 from vision.landmarker import FaceTracker
+from vision.video import video_frames
 from zones.catalogue import load_catalogue
 from zones.geometry import GeometryIndex, face_geometry
 from zones.plan import Plan, Treatment

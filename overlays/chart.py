@@ -3,11 +3,14 @@
 The face is MediaPipe's canonical face mesh (``overlays.template``), so the chart looks the same for everyone
 and needs no photo. Areas carry their status colours and safe-from dates, massage lines their arrows and
 step numbers; a footer lists the steps in session order, the colour key and the "not medical advice" note.
-Exported as PNG (no metadata) or PDF.
+Exported as PNG (no metadata) or PDF. The template face goes through the same chain as a camera frame: the
+caller passes its ``analyse`` (``pipeline.Pipeline.chart`` does), so the chart cannot drift from the live
+view.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -26,16 +29,13 @@ from overlays.sprites import badge_sprite, font, paste, text_sprite
 from overlays.strokes import StrokeAnnotator
 from overlays.style import CAUTION_AMBER, NO_TOUCH_RED, SAFE_GREEN, SUBPIXEL_SHIFT, to_fixed
 from overlays.template import template_faces
+from vision.faces import Faces
 from zones.catalogue import Catalogue
 from zones.plan import Plan
 from zones.safety import CAUTION, NO_TOUCH, Verdict
+from zones.wording import DISCLAIMER, format_day
 
 A4_PORTRAIT = (1240, 1754)  # 150 dpi
-DISCLAIMER = (
-    "FaceZones is a visual aid, not medical advice. Waiting times differ between sources and products: "
-    "follow the practitioner who treated you, and stop at any sign of redness, swelling, burning, itching "
-    "or rash."
-)
 PAPER = (250, 250, 248)
 INK = (40, 40, 40)
 SKIN = (214, 226, 238)
@@ -93,11 +93,13 @@ FACE_OVAL = np.array(
 )
 
 
-def chart_scene(
-    catalogue: Catalogue, plan: Plan, box: tuple[int, int, int, int], canvas: tuple[int, int]
-) -> SceneData:
+Analyse = Callable[[Faces], SceneData]
+"""Faces in frame pixels -> the frame's record (``pipeline.Pipeline.analyse``)."""
+
+
+def chart_scene(analyse: Analyse, box: tuple[int, int, int, int], canvas: tuple[int, int]) -> SceneData:
     """The plan on the template face, scaled so face and neck strokes fill ``box`` (x0 y0 x1 y1)."""
-    probe = SceneData.build(template_faces(1000, 1000), catalogue, plan)
+    probe = analyse(template_faces(1000, 1000))
     x0, y0, x1, y1 = probe.geometry.boxes[0]
     scale = min((box[2] - box[0]) * 0.62 / (x1 - x0), (box[3] - box[1]) * 0.94 / (y1 - y0))
     centre = np.array([(box[0] + box[2]) / 2, (box[1] + box[3]) / 2], np.float32)
@@ -113,7 +115,7 @@ def chart_scene(
         image_size=canvas,
         boxes=np.concatenate([landmarks[0, :, :2].min(0), landmarks[0, :, :2].max(0)])[None],
     )
-    return SceneData.build(moved, catalogue, plan)
+    return analyse(moved)
 
 
 def _draw_face(image: np.ndarray, scene: SceneData) -> None:
@@ -133,7 +135,7 @@ def _draw_face(image: np.ndarray, scene: SceneData) -> None:
         cv2.fillPoly(image, [to_fixed(neck)], SKIN, cv2.LINE_AA, SUBPIXEL_SHIFT)
     cv2.fillPoly(image, [to_fixed(landmarks[FACE_OVAL])], SKIN, cv2.LINE_AA, SUBPIXEL_SHIFT)
     cv2.polylines(image, [to_fixed(landmarks[FACE_OVAL])], True, FEATURES, 2, cv2.LINE_AA, SUBPIXEL_SHIFT)
-    cv2.polylines(image, to_fixed(landmarks[FEATURE_EDGES]), False, FEATURES, 2, cv2.LINE_AA, SUBPIXEL_SHIFT)
+    cv2.polylines(image, to_fixed(landmarks[FEATURE_EDGES]), False, FEATURES, 2, cv2.LINE_AA, SUBPIXEL_SHIFT)  # type: ignore[call-overload]
 
 
 def _labels(image: np.ndarray, scene: SceneData, size_px: int) -> None:
@@ -175,8 +177,7 @@ def area_status_text(label: str, verdict: Verdict, now: datetime) -> str:
     if verdict.status == NO_TOUCH and verdict.safe_from is not None:
         return f"{name}: safe from {when_text(verdict.safe_from, now)}"
     if verdict.rule is not None and verdict.caution_until is not None:
-        until = verdict.caution_until
-        return f"{name}: gently until {until:%a} {until.day} {until:%b}"
+        return f"{name}: gently until {format_day(verdict.caution_until)}"
     return f"{name}: light pressure"
 
 
@@ -218,16 +219,14 @@ def _header_and_footer(image: np.ndarray, catalogue: Catalogue, plan: Plan, face
     products = {p.id: p.label for p in catalogue.products}
     labels = {a.id: short_label(a.label) for a in catalogue.areas}
     moment = plan.moment
-    subtitle = (
-        f"For {moment:%A} {moment.day} {moment:%B %Y} · method: {methods.get(plan.method, plan.method)}"
-    )
+    subtitle = f"For {format_day(moment)} · method: {methods.get(plan.method, plan.method)}"
     y = _text_block(draw, (margin, round(margin * 0.6 + size * 2.6)), subtitle, size, width - 2 * margin)
     for treatment in plan.treatments:
         treated = ", ".join(labels.get(a, a) for a in treatment.areas)
         y = _text_block(
             draw,
             (margin, y),
-            f"Treated {treatment.when_text}: {treated} "
+            f"Treated {format_day(treatment.treated_at)}: {treated} "
             f"({products.get(treatment.product, treatment.product)})",
             round(size * 0.85),
             width - 2 * margin,
@@ -266,19 +265,20 @@ def _header_and_footer(image: np.ndarray, catalogue: Catalogue, plan: Plan, face
     return np.ascontiguousarray(np.asarray(canvas)[:, :, ::-1])
 
 
-def render_chart(catalogue: Catalogue, plan: Plan, size: tuple[int, int] = A4_PORTRAIT) -> np.ndarray:
-    """The chart as a ``(H, W, 3) uint8`` BGR image (A4 portrait at 150 dpi by default)."""
+def render_chart(analyse: Analyse, catalogue: Catalogue, size: tuple[int, int] = A4_PORTRAIT) -> np.ndarray:
+    """The chart of the plan ``analyse`` evaluates, as a ``(H, W, 3) uint8`` BGR image (A4 portrait at 150 dpi
+    by default); ``catalogue`` names its methods, products and session steps."""
     width, height = size
     if width < 400 or height < 560:
         raise ValueError(f"a chart needs at least 400x560 px, got {width}x{height}")
     image = np.full((height, width, 3), PAPER, np.uint8)
     face_box = (0, round(height * 0.13), width, round(height * 0.68))
-    scene = chart_scene(catalogue, plan, face_box, (width, height))
+    scene = chart_scene(analyse, face_box, (width, height))
     _draw_face(image, scene)
     ZoneAnnotator(opacity=0.5, hatch_spacing=12, hatch_thickness=2).annotate(image, scene)
     StrokeAnnotator(halo=False, thickness_mm=1.4).annotate(image, scene)
     _labels(image, scene, max(14, round(width / 62)))
-    return _header_and_footer(image, catalogue, plan, face_box[3])
+    return _header_and_footer(image, catalogue, scene.safety.plan, face_box[3])
 
 
 def save_chart(image: np.ndarray, path: str | Path) -> Path:

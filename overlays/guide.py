@@ -129,7 +129,7 @@ class GuideAnnotator:
             start, end = geometry.line_points[face, point], geometry.line_points[face, point + 1]
             trail = to_fixed(start + (end - start) * (along - np.floor(along))[:, None])
             radius = max(3, round(self.radius_mm * float(geometry.px_per_mm[face])))
-            cv2.polylines(scene, trail[None], False, self.halo_color, radius + 1, cv2.LINE_8, SUBPIXEL_SHIFT)
+            cv2.polylines(scene, trail[None], False, self.halo_color, radius + 1, cv2.LINE_8, SUBPIXEL_SHIFT)  # type: ignore[call-overload]
             centre = (int(trail[0, 0]), int(trail[0, 1]))
             cv2.circle(
                 scene, centre, (radius + 2) << SUBPIXEL_SHIFT, self.halo_color, -1, cv2.LINE_8, SUBPIXEL_SHIFT

@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Literal, Protocol
+from typing import Literal
 
 import numpy as np
 
-from overlays.sprites import paste, text_sprite
+from overlays.layout import NOTHING_TAKEN, Placed, paste_all
+from overlays.scene import SceneData
+from overlays.sprites import text_sprite
 from overlays.style import CAUTION_AMBER, WHITE, Color, text_px
-from vision.faces import Faces
 
 Corner = Literal["top-left", "top-right", "bottom-left", "bottom-right"]
-
-
-class HudInputs(Protocol):
-    """What the HUD reads: a ``SceneData``, or any frame record with faces and a frame rate (no face yet)."""
-
-    @property
-    def faces(self) -> Faces: ...
-
-    @property
-    def fps(self) -> float | None: ...
 
 
 def corner_origin(
@@ -58,10 +49,12 @@ class HudAnnotator:
         self.hint_color = hint_color
         self.show_fps = show_fps
 
-    def annotate(self, scene: np.ndarray, data: HudInputs) -> np.ndarray:
-        """Draw on ``scene`` (BGR uint8, in place) and return it."""
+    def place(self, data: SceneData, taken: np.ndarray) -> list[Placed]:
+        """The rows stacked in the HUD's corner (its own corner: ``taken`` does not move it)."""
+        del taken
         faces = data.faces
-        size = text_px(self.size_px, scene.shape[0])
+        frame_size = data.frame_size
+        size = text_px(self.size_px, frame_size[1])
         rows = []
         fps = data.fps
         if self.show_fps and fps is not None:
@@ -71,12 +64,17 @@ class HudAnnotator:
         elif faces.quality and not faces.quality[0].ok and faces.quality[0].hint:
             rows.append(text_sprite(faces.quality[0].hint, size, self.hint_color))
         if not rows:
-            return scene
+            return []
         gap = size // 3
         width = max(s.width for s in rows)
         height = sum(s.height for s in rows) + gap * (len(rows) - 1)
-        x, y = corner_origin((scene.shape[1], scene.shape[0]), (width, height), self.corner, self.margin)
+        x, y = corner_origin(frame_size, (width, height), self.corner, self.margin)
+        placed = []
         for sprite in rows:
-            paste(scene, sprite, x, y)
+            placed.append(Placed(sprite, x, y))
             y += sprite.height + gap
-        return scene
+        return placed
+
+    def annotate(self, scene: np.ndarray, data: SceneData) -> np.ndarray:
+        """Draw on ``scene`` (BGR uint8, in place) and return it."""
+        return paste_all(scene, self.place(data, NOTHING_TAKEN))

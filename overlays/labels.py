@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from overlays.layout import place_labels
+from overlays.layout import NOTHING_TAKEN, Placed, paste_all, place_labels
 from overlays.scene import SceneData
-from overlays.sprites import Sprite, badge_sprite, paste, text_sprite
+from overlays.sprites import Sprite, badge_sprite, text_sprite
 from overlays.style import CAUTION_AMBER, SAFE_GREEN, WHITE, Color, text_px
 from zones.geometry import GeometryIndex
 from zones.safety import CAUTION, NO_TOUCH, SAFE, SafetyMap
@@ -25,6 +25,8 @@ LARGE_SCALE = 1.7  # large-label mode, for a practitioner's screen across the ro
 LABEL_GAP_PX = 3
 BADGE_SCALE = 0.85  # step badges a little smaller than names: they sit on the strokes
 AREA_CHOICES = ("treated", "no_touch", "all", "none")
+MEMORY_SLOT = "labels"  # StreamMemory slot: (face, id of a LabelSet) -> (that LabelSet, spots chosen)
+MEMORY_SIZE = 64  # label sets remembered per stream (a status pattern that comes back finds its spots)
 
 
 def short_label(label: str) -> str:
@@ -73,8 +75,8 @@ class LabelAnnotator:
     size_px: text height on a 720 px high frame (scaled with the frame); large: the large-label mode (x1.7);
     areas: which area names to show ("treated": no-touch areas and treated areas still in caution,
     "no_touch", "all", "none"); steps: one badge per step, where its first line becomes touchable.
-    Labels that find no free spot are left out rather than drawn over one another; a label
-    keeps its spot from frame to frame while it still fits.
+    Labels that find no free spot are left out rather than drawn over one another; on a stream (the record
+    carries its ``StreamMemory``) a label keeps its spot from frame to frame while it still fits.
     """
 
     def __init__(
@@ -95,7 +97,6 @@ class LabelAnnotator:
         self.steps = steps
         self.colors = {SAFE: text_color, CAUTION: caution_color, NO_TOUCH: no_touch_color}
         self.step_color = step_color
-        self._previous: dict[tuple[int, bytes], np.ndarray] = {}  # last frame's spots, per label set
 
     def chosen_areas(self, safety: SafetyMap) -> np.ndarray:
         """Area indices to label, most important first (no-touch, then caution, then safe)."""
@@ -147,29 +148,36 @@ class LabelAnnotator:
             tuple(sprites[i] for i in order.tolist()), sizes.reshape(-1, 2)[order], anchors[order]
         )
 
-    def layout(
-        self, data: SceneData, face: int, obstacles: np.ndarray | None = None
-    ) -> list[tuple[Sprite, int, int]]:
-        """Sprites and their top-left corners for one face, in drawing order."""
+    def layout(self, data: SceneData, face: int, obstacles: np.ndarray | None = None) -> list[Placed]:
+        """One face's labels that found a spot, in drawing order, clear of ``obstacles`` ``(M, 4)``.
+
+        With a stream's memory on the record, last frame's spots are tried first and this frame's kept.
+        """
         labels = self.label_set(data, face)
         if not labels.sprites:
             return []
         geometry = data.geometry
         points = np.concatenate([geometry.line_points[face], geometry.area_points[face]])
-        key = (id(labels), face)
+        spots = {} if data.memory is None else data.memory.slots.setdefault(MEMORY_SLOT, {})
+        key = (face, id(labels))  # the entry holds the set itself: its id cannot be reused while kept
+        last = spots.get(key)
+        previous = last[1] if last is not None and last[0] is labels else None
         corners, choices = place_labels(
-            labels.anchors @ points, labels.sizes, data.frame_size, obstacles, self._previous.get(key)
+            labels.anchors @ points, labels.sizes, data.frame_size, obstacles, previous
         )
-        if len(self._previous) > 64:
-            self._previous.clear()
-        self._previous[key] = choices
+        if len(spots) > MEMORY_SIZE:
+            spots.clear()
+        spots[key] = (labels, choices)
         return [
-            (s, int(x), int(y)) for s, (x, y) in zip(labels.sprites, corners.tolist(), strict=True) if x >= 0
+            Placed(s, int(x), int(y))
+            for s, (x, y) in zip(labels.sprites, corners.tolist(), strict=True)
+            if x >= 0
         ]
+
+    def place(self, data: SceneData, taken: np.ndarray) -> list[Placed]:
+        """Every face's labels, clear of ``taken`` ``(M, 4)`` (a face's labels also clear of each other)."""
+        return [item for face in range(len(data.geometry)) for item in self.layout(data, face, taken)]
 
     def annotate(self, scene: np.ndarray, data: SceneData) -> np.ndarray:
         """Draw on ``scene`` (BGR uint8, in place) and return it."""
-        for face in range(len(data.geometry)):
-            for sprite, x, y in self.layout(data, face):
-                paste(scene, sprite, x, y)
-        return scene
+        return paste_all(scene, self.place(data, NOTHING_TAKEN))

@@ -1,5 +1,11 @@
-"""Greedy label placement: each label takes the first candidate spot that overlaps nothing placed before.
+"""Screen space: every layer that takes room on screen (legend, HUD, touch banner, labels) is placed here.
 
+``ScreenLayer`` is the contract of such a layer: ``place(data, taken)`` says where its sprites go given the
+boxes already taken, and ``arrange`` places the layers one after another, each around the boxes of those
+before it (the order the layer list in ``overlays.compose`` gives). Drawing is then a paste of each
+placement, in drawing order.
+
+Labels use greedy placement: each label takes the first candidate spot that overlaps nothing placed before.
 A handful of labels per frame, so the greedy loop runs over labels, each testing all its candidate spots
 against all placed boxes in one vectorised step. The previous frame's choices are tried first and kept when
 they still fit (one vectorised check), so labels stay put while a face moves and a frame rarely pays for the
@@ -9,8 +15,14 @@ greedy search.
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
+
+from overlays.scene import Annotator, SceneData
+from overlays.sprites import Sprite, paste
 
 # Candidate offsets of a label's centre from its anchor, in units of (label width, label height):
 # centred, above, below, right, left, then the four diagonals and farther above/below.
@@ -31,6 +43,53 @@ CANDIDATES = np.array(
     np.float32,
 )
 UNPLACED = -1
+NOTHING_TAKEN = np.zeros((0, 4), np.float32)
+NOTHING_TAKEN.setflags(write=False)
+
+
+@dataclass(frozen=True)
+class Placed:
+    """A sprite and the top-left pixel it is pasted at."""
+
+    sprite: Sprite
+    x: int
+    y: int
+
+    @property
+    def box(self) -> tuple[int, int, int, int]:
+        """x0 y0 x1 y1 the sprite covers."""
+        return self.x, self.y, self.x + self.sprite.width, self.y + self.sprite.height
+
+
+class ScreenLayer(Annotator, Protocol):
+    """A layer that takes screen space: its ``annotate`` pastes ``place(data, NOTHING_TAKEN)``."""
+
+    def place(self, data: SceneData, taken: np.ndarray) -> list[Placed]:
+        """Where this frame's sprites go, keeping clear of ``taken`` ``(M, 4) float32`` x0 y0 x1 y1."""
+        ...
+
+
+def boxes(placed: Sequence[Placed]) -> np.ndarray:
+    """``(N, 4) float32`` the boxes of ``placed``."""
+    return np.array([p.box for p in placed], np.float32).reshape(-1, 4)
+
+
+def arrange(layers: Sequence[ScreenLayer], data: SceneData) -> list[list[Placed]]:
+    """Place ``layers`` in the order given, each around every box the layers before it took."""
+    taken, placements = NOTHING_TAKEN, []
+    for layer in layers:
+        placed = layer.place(data, taken)
+        if placed:
+            taken = np.concatenate([taken, boxes(placed)])
+        placements.append(placed)
+    return placements
+
+
+def paste_all(scene: np.ndarray, placed: Sequence[Placed]) -> np.ndarray:
+    """Paste every placed sprite on ``scene`` (BGR uint8, in place) and return it."""
+    for item in placed:
+        paste(scene, item.sprite, item.x, item.y)
+    return scene
 
 
 _CORNERS = CANDIDATES - 0.5  # the same spots as top-left corners, in label sizes
@@ -99,7 +158,7 @@ def place_labels(
             return np.floor(candidate[:, :2]).astype(np.int32), previous
     choices = np.full(count, UNPLACED, np.intp)
     boxes = np.zeros((count, 4), np.float32)
-    if kept is not None:
+    if kept is not None and previous is not None:
         choices[kept], boxes[kept] = previous[kept], candidate
     placed = choices != UNPLACED
     taken = np.concatenate([taken, boxes[placed]])

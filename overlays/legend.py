@@ -10,18 +10,17 @@ import numpy as np
 
 from overlays.hud import Corner, corner_origin
 from overlays.labels import LARGE_SCALE, short_label, wait_text
+from overlays.layout import NOTHING_TAKEN, Placed, paste_all
 from overlays.scene import SceneData
-from overlays.sprites import Sprite, panel_sprite, paste
+from overlays.sprites import Sprite, panel_sprite
 from overlays.style import CAUTION_AMBER, NO_TOUCH_RED, SAFE_GREEN, Color, text_px
 from zones.safety import CAUTION, NO_TOUCH, SafetyMap, next_safe
+from zones.wording import format_day
 
 
 def when_text(moment: datetime, now: datetime) -> str:
     """``"Thu 4 Dec (in 12 d)"``: the day a wait ends and how long until then."""
-    day = f"{moment:%a} {moment.day} {moment:%b}"
-    if moment.hour or moment.minute:
-        day += f" {moment:%H:%M}"
-    return f"{day} (in {wait_text((moment - now).total_seconds())})"
+    return f"{format_day(moment)} (in {wait_text((moment - now).total_seconds())})"
 
 
 @lru_cache(maxsize=16)
@@ -77,33 +76,28 @@ class LegendAnnotator:
         size = text_px(self.size_px, data.frame_size[1])
         return panel_sprite(status_rows(data.safety, data.geometry.index.area_labels), size)
 
-    def box(self, data: SceneData) -> np.ndarray:
-        """``(4,) float32`` x0 y0 x1 y1 the panel covers, for label placement to avoid."""
-        return np.array(self.placed(data)[1:], np.float32)
-
-    def placed(self, data: SceneData) -> tuple[Sprite, int, int, int, int]:
-        """The panel and the box it covers, ``(sprite, x0, y0, x1, y1)``."""
+    def place(self, data: SceneData, taken: np.ndarray) -> list[Placed]:
+        """The panel in the first allowed corner that covers no face and nothing ``taken`` ``(M, 4)``, else
+        in the one covering the least."""
         sprite = self.sprite(data)
         width, height = sprite.width, sprite.height
         corners = AUTO_CORNERS if self.corner == "auto" else (self.corner,)
-        faces = data.faces.boxes.tolist()
-        best, least = (0, 0, 0, 0), float("inf")
+        covers = data.faces.boxes.tolist() + np.asarray(taken).tolist()
+        best, least = (0, 0), float("inf")
         for corner in corners:  # at most three corners and a few faces: plain arithmetic
             x, y = corner_origin(data.frame_size, (width, height), corner, self.margin)
             box = (x, y, x + width, y + height)
             covered = sum(
                 max(0.0, min(box[2], f[2]) - max(box[0], f[0]))
                 * max(0.0, min(box[3], f[3]) - max(box[1], f[1]))
-                for f in faces
+                for f in covers
             )
             if covered < least:
-                best, least = box, covered
+                best, least = (x, y), covered
             if covered == 0:
                 break
-        return (sprite, *best)
+        return [Placed(sprite, *best)]
 
     def annotate(self, scene: np.ndarray, data: SceneData) -> np.ndarray:
         """Draw on ``scene`` (BGR uint8, in place) and return it."""
-        sprite, x0, y0, _, _ = self.placed(data)
-        paste(scene, sprite, x0, y0)
-        return scene
+        return paste_all(scene, self.place(data, NOTHING_TAKEN))

@@ -6,8 +6,8 @@ import cv2
 import numpy as np
 from mediapipe.tasks.python.vision import FaceLandmarksConnections
 
+from overlays.scene import SceneData
 from overlays.style import SUBPIXEL_SHIFT, Color, to_fixed
-from vision.faces import Faces
 
 TESSELATION_EDGES = np.array(
     [(c.start, c.end) for c in FaceLandmarksConnections.FACE_LANDMARKS_TESSELATION], np.intp
@@ -40,15 +40,16 @@ class MeshAnnotator:
         self.thickness = thickness
         self.line_type = line_type
 
-    def annotate(self, scene: np.ndarray, faces: Faces) -> np.ndarray:
+    def annotate(self, scene: np.ndarray, data: SceneData) -> np.ndarray:
         """Draw on ``scene`` (BGR uint8, in place) and return it; no faces leaves it untouched."""
+        faces = data.faces
         if len(faces) == 0:
             return scene
         mesh = to_fixed(edge_segments(faces.landmarks, TESSELATION_EDGES))
-        cv2.polylines(scene, mesh, False, self.color, self.thickness, self.line_type, SUBPIXEL_SHIFT)
+        cv2.polylines(scene, mesh, False, self.color, self.thickness, self.line_type, SUBPIXEL_SHIFT)  # type: ignore[call-overload]
         if self.contour_color is not None:
             contours = to_fixed(edge_segments(faces.landmarks, CONTOUR_EDGES))
-            cv2.polylines(
+            cv2.polylines(  # type: ignore[call-overload]
                 scene, contours, False, self.contour_color, self.thickness + 1, self.line_type, SUBPIXEL_SHIFT
             )
         return scene

@@ -1,26 +1,29 @@
-"""What one frame needs to be drawn (``SceneData``) and the per-face pieces several annotators share.
+"""The one per-frame record (``SceneData``), the annotator contract, and the per-face pieces layers share.
 
-Style lives in each annotator's constructor; everything that changes with the frame, the face or the plan
-lives here. Shared per-frame work (each face's region of interest, its no-touch mask) is computed once, on
-first use, and kept on the frozen ``SceneData`` so the zone and stroke annotators do not repeat it.
+``pipeline.Pipeline.analyse`` produces one ``SceneData`` per frame; every layer implements ``Annotator``
+(``annotate(scene, data) -> scene``) and reads only that record. Style lives in each annotator's
+constructor; everything that changes with the frame, the face or the plan lives here. Shared per-frame work
+(each face's region of interest, its no-touch mask) is computed once, on first use, and kept on the frozen
+record so the zone, stroke and touch layers do not repeat it. What a layer remembers from a stream's earlier
+frames lives in the stream's own ``StreamMemory``, which the record carries.
 """
 
 from __future__ import annotations
 
 import functools
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any, Protocol
 
 import cv2
 import numpy as np
 
 from overlays.style import SUBPIXEL_SHIFT, to_fixed
 from vision.faces import Faces
-from zones.catalogue import Catalogue
-from zones.geometry import FaceGeometry, GeometryIndex, face_geometry
-from zones.plan import Plan
-from zones.safety import CAUTION, NO_TOUCH, SAFE, SafetyMap, evaluate, segment_status
+from zones.geometry import FaceGeometry, GeometryIndex
+from zones.safety import CAUTION, NO_TOUCH, SAFE, SafetyMap
+from zones.touch import TouchReport
 
 ROI_PAD_PX = 6  # room around the areas (grown by their margins) for outlines
 
@@ -103,45 +106,44 @@ def _bounds(fixed: np.ndarray, width: int, height: int, pad: int) -> tuple[int, 
     return x0, y0, x1, y1
 
 
+@dataclass(eq=False)
+class StreamMemory:
+    """What layers remember from one stream's earlier frames (where each label sat), so labels keep still.
+
+    Owned by the stream (``pipeline.StreamProcessor``) and carried by each of its frames' records; never kept
+    in a shared annotator or pipeline, so two streams with equal settings cannot disturb each other. A photo
+    has none. ``slots`` is keyed by the layer that writes it.
+    """
+
+    slots: dict[str, Any] = field(default_factory=dict)
+
+
 @dataclass(frozen=True, eq=False)
 class SceneData:
-    """Everything that changes per frame or per plan, for every annotator.
+    """Everything one frame is drawn from, as the pipeline produced it: the one record every layer reads.
 
     geometry: areas and lines of every face in frame pixels; safety: the plan's verdict per area;
-    segment_status (F, S) uint8: status of every stroke segment; faces: the detection (quality hints,
-    mirroring); timestamp_s drives animation; current_line: id of the line a guided session is on (None:
-    the guide cycles through the safe lines); fps: measured frame rate for the HUD (None hides it).
+    segment_status (F, S) uint8: status of every stroke segment; faces: the detection as shown (quality
+    hints, mirroring); touch: the touch guard's report (None: hands not tracked); timestamp_s drives
+    animation; current_line: id of the line a guided session is on (None: the guide cycles through the safe
+    lines); fps: measured frame rate for the HUD (None hides it); memory: the stream's ``StreamMemory``
+    (None: a photo, nothing carried over).
     """
 
     geometry: FaceGeometry
     safety: SafetyMap
     segment_status: np.ndarray
     faces: Faces
+    touch: TouchReport | None = None
     timestamp_s: float = 0.0
     current_line: str | None = None
     fps: float | None = None
+    memory: StreamMemory | None = None
 
     def __post_init__(self) -> None:
         faces, segments = len(self.geometry.px_per_mm), int(self.geometry.segment_offsets[-1])
         if self.segment_status.shape != (faces, segments):
             raise ValueError(f"segment_status must be ({faces}, {segments}), got {self.segment_status.shape}")
-
-    @classmethod
-    def build(
-        cls,
-        faces: Faces,
-        catalogue: Catalogue,
-        plan: Plan,
-        *,
-        timestamp_s: float = 0.0,
-        current_line: str | None = None,
-        fps: float | None = None,
-    ) -> SceneData:
-        """The whole zones chain for one frame: geometry (one gather), the plan's safety map (cached per
-        plan) and every segment's status. ``faces`` may be empty (nothing but the HUD gets drawn)."""
-        geometry = face_geometry(faces, GeometryIndex.from_catalogue(catalogue))
-        safety = evaluate(plan, catalogue)
-        return cls(geometry, safety, segment_status(geometry, safety), faces, timestamp_s, current_line, fps)
 
     @property
     def frame_size(self) -> tuple[int, int]:
@@ -189,3 +191,11 @@ class SceneData:
             cv2.polylines(mask, ring, True, 1, 2 * margin + 1, cv2.LINE_8, SUBPIXEL_SHIFT)
         inner = _bounds(fixed[groups.no_touch_points], mask.shape[1], mask.shape[0], max(margins) + 2)
         return FaceRegion(face, box, fixed, polygons, mask, inner)
+
+
+class Annotator(Protocol):
+    """What every overlay layer is: style in ``__init__``, then one call per frame reading only the record."""
+
+    def annotate(self, scene: np.ndarray, data: SceneData) -> np.ndarray:
+        """Draw on ``scene`` ``(H, W, 3) uint8`` BGR (in place) and return it."""
+        ...

@@ -62,7 +62,7 @@ def text_sprite(text: str, size_px: int, color: Color = WHITE, halo: Color = HAL
     halo_px = max(2, size_px // 7)
     face = font(size_px)
     left, top, right, bottom = face.getbbox(text, stroke_width=halo_px)
-    width, height = max(1, right - left), max(1, bottom - top)
+    width, height = max(1, int(right - left)), max(1, int(bottom - top))
     canvas = Image.new("RGBA", (width, height), (*halo[::-1], 0))
     ImageDraw.Draw(canvas).text(
         (-left, -top),
@@ -109,7 +109,7 @@ def panel_sprite(
     pad, gap = size_px // 2, size_px // 3
     swatch = size_px
     line_h = size_px + gap
-    widths = [face.getbbox(t)[2] + (swatch + gap if c is not None else 0) for t, c in rows]
+    widths = [int(face.getbbox(t)[2]) + (swatch + gap if c is not None else 0) for t, c in rows]
     panel_w = width or (max(widths, default=0) + 2 * pad)
     panel_h = len(rows) * line_h - gap + 2 * pad
     canvas = Image.new("RGB", (panel_w, panel_h), background[::-1])

@@ -231,7 +231,7 @@ class StrokeAnnotator:
             rims = list(map(vertices.__getitem__, plan.halo))
             cv2.polylines(scene, rims, False, self.halo_color, 1, cv2.LINE_8, SUBPIXEL_SHIFT)
         if self.halo and len(heads):  # ...and of every arrowhead (its closed outline, one path each)
-            cv2.polylines(scene, heads, False, self.halo_color, 1, cv2.LINE_8, SUBPIXEL_SHIFT)
+            cv2.polylines(scene, heads, False, self.halo_color, 1, cv2.LINE_8, SUBPIXEL_SHIFT)  # type: ignore[call-overload]
         split = plan.arrow_split
         layers = ((CAUTION, self.caution_color, heads[:split]), (SAFE, self.safe_color, heads[split:]))
         for code, color, filled in layers:
@@ -239,4 +239,4 @@ class StrokeAnnotator:
                 lines = list(map(vertices.__getitem__, plan.bodies[code]))
                 cv2.polylines(scene, lines, False, color, 1, cv2.LINE_AA, SUBPIXEL_SHIFT)
             if len(filled):  # 8-connected: the dark rim under the edge hides its steps, at half the cost
-                cv2.fillPoly(scene, filled, color, cv2.LINE_8, SUBPIXEL_SHIFT)
+                cv2.fillPoly(scene, filled, color, cv2.LINE_8, SUBPIXEL_SHIFT)  # type: ignore[call-overload]

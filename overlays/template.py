@@ -75,12 +75,12 @@ def _fields(data: bytes) -> list[tuple[int, int, bytes | int]]:
 
 def parse_canonical_mesh(blob: bytes) -> np.ndarray:
     """``GeometryPipelineMetadata`` bytes -> canonical vertices ``(468, 3) float32`` (cm, y up)."""
-    meshes = [v for n, w, v in _fields(blob) if n == _MESH_FIELD and w == 2]
+    meshes = [v for n, w, v in _fields(blob) if n == _MESH_FIELD and isinstance(v, bytes)]
     if not meshes:
         raise TemplateError("no canonical mesh in the geometry metadata")
     floats: list[float] = []
     for number, wire, value in _fields(meshes[0]):
-        if number != _VERTEX_FIELD:
+        if number != _VERTEX_FIELD or not isinstance(value, bytes):
             continue
         if wire == 5:  # unpacked repeated float
             floats.append(struct.unpack("<f", value)[0])

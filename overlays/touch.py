@@ -1,4 +1,6 @@
-"""The touch guard on screen: touched no-touch areas flash red, a banner names them, fingertips get dots.
+"""The touch guard on screen: touched no-touch areas flash red, fingertips get dots (``TouchAnnotator``), a
+banner names the touched areas (``TouchBannerAnnotator``, a screen layer). Both read the record's ``touch``
+report and draw nothing without one (hands not tracked).
 
 The flash is driven by the frame's time stamp (on for ``blink_ms``, off for ``blink_ms``, starting *on* the
 moment a fingertip enters, so the first warning frame is never a dark one; all touched areas blink in step).
@@ -13,8 +15,9 @@ import cv2
 import numpy as np
 
 from overlays.areas import solid
+from overlays.layout import NOTHING_TAKEN, Placed, paste_all
 from overlays.scene import SceneData
-from overlays.sprites import Sprite, panel_sprite, paste
+from overlays.sprites import Sprite, panel_sprite
 from overlays.style import CAUTION_AMBER, HALO, NO_TOUCH_RED, SUBPIXEL_SHIFT, WHITE, Color, to_fixed
 from zones.touch import POINTS_PER_HAND, TouchReport
 
@@ -29,11 +32,11 @@ def banner_sprite(text: str, size_px: int, background: Color, ink: Color = WHITE
 
 
 class TouchAnnotator:
-    """Flashes touched no-touch areas, names them in a banner and marks fingertips.
+    """Flashes touched no-touch areas and marks fingertips.
 
     fill_opacity: strength of the red fill while flashing; outline_thickness: the touched area's outline;
     blink_ms: half period of the flash; dot_radius: fingertip dots in px at a 640 px wide frame (scaled with
-    the frame); banner_fraction: banner text height as a fraction of the frame width.
+    the frame).
     """
 
     def __init__(
@@ -42,11 +45,8 @@ class TouchAnnotator:
         outline_thickness: int = 4,
         blink_ms: float = 250.0,
         dot_radius: int = 5,
-        banner_fraction: float = 1 / 40,
-        color: Color = NO_TOUCH_RED,
         flash_color: Color = (0, 0, 255),
         dot_color: Color = (110, 110, 110),
-        hidden_color: Color = CAUTION_AMBER,
     ) -> None:
         if not 0.0 <= fill_opacity <= 1.0:
             raise ValueError(f"fill_opacity must be within 0..1, got {fill_opacity}")
@@ -56,28 +56,18 @@ class TouchAnnotator:
         self.outline_thickness = outline_thickness
         self.blink_ms = blink_ms
         self.dot_radius = dot_radius
-        self.banner_fraction = banner_fraction
-        self.color = color
         self.flash_color = flash_color
         self.dot_color = dot_color
-        self.hidden_color = hidden_color
 
-    def annotate(
-        self,
-        scene: np.ndarray,
-        touch: TouchReport,
-        data: SceneData | None = None,
-        avoid: np.ndarray | None = None,
-    ) -> np.ndarray:
-        """Draw ``touch`` on ``scene`` (BGR uint8, in place) and return it.
-
-        ``data`` supplies the faces' area outlines; without it (no face in the frame) only the dots and the
-        banner are drawn. ``avoid`` ``(M, 4)`` x0 y0 x1 y1: panels the top banner must not cover (the legend).
-        """
-        if data is not None and touch.active.any():
+    def annotate(self, scene: np.ndarray, data: SceneData) -> np.ndarray:
+        """Draw the record's touch report on ``scene`` (BGR uint8, in place) and return it; the flash needs
+        a face (its area outlines), the dots do not."""
+        touch = data.touch
+        if touch is None:
+            return scene
+        if len(data.faces) and touch.active.any():
             self._flash(scene, touch, data)
         self._dots(scene, touch)
-        self._banner(scene, touch, np.zeros((0, 4)) if avoid is None else np.asarray(avoid).reshape(-1, 4))
         return scene
 
     def flash_on(self, touch: TouchReport) -> np.ndarray:
@@ -105,7 +95,7 @@ class TouchAnnotator:
                 fill = np.zeros(roi.shape[:2], np.uint8)
                 cv2.fillPoly(fill, [region.polygons_fixed[a] for a in lit], 1, cv2.LINE_8, SUBPIXEL_SHIFT)
                 tinted = roi.copy()
-                height, width = fill.shape
+                height, width = roi.shape[:2]
                 cv2.copyTo(solid(height, width, self.flash_color), fill, tinted)
                 cv2.addWeighted(tinted, self.fill_opacity, roi, 1.0 - self.fill_opacity, 0.0, dst=roi)
             outlines = [region.polygons_fixed[a] for a in active]
@@ -132,7 +122,29 @@ class TouchAnnotator:
                 dots = np.repeat(to_fixed(touch.points[chosen])[:, None, :], 2, axis=1)  # (N, 2, 2)
                 cv2.polylines(scene, list(dots), False, color, size, cv2.LINE_AA, SUBPIXEL_SHIFT)
 
-    def _banner(self, scene: np.ndarray, touch: TouchReport, avoid: np.ndarray) -> None:
+
+class TouchBannerAnnotator:
+    """A banner across the top naming the touched no-touch areas (red), or saying the face is hidden (amber).
+
+    banner_fraction: text height as a fraction of the frame width. It sits in the top strip between the
+    panels already standing there, or under them when that span is too narrow to read.
+    """
+
+    def __init__(
+        self,
+        banner_fraction: float = 1 / 40,
+        color: Color = NO_TOUCH_RED,
+        hidden_color: Color = CAUTION_AMBER,
+    ) -> None:
+        self.banner_fraction = banner_fraction
+        self.color = color
+        self.hidden_color = hidden_color
+
+    def place(self, data: SceneData, taken: np.ndarray) -> list[Placed]:
+        """The banner, clear of ``taken`` ``(M, 4)`` x0 y0 x1 y1 (the legend); none without a warning."""
+        touch = data.touch
+        if touch is None:
+            return []
         if touch.active.any():
             labels = touch.active_labels
             lead = "Fingertip in no-touch zone" if len(labels) == 1 else "Fingertips in no-touch zones"
@@ -140,8 +152,9 @@ class TouchAnnotator:
         elif touch.face_state == "hidden":
             text, color, ink = "Face hidden: no-touch zones cannot be checked", self.hidden_color, HALO
         else:
-            return
-        width = scene.shape[1]
+            return []
+        avoid = np.asarray(taken, np.float32).reshape(-1, 4)
+        width = data.frame_size[0]
         margin = max(4, round(width * 0.01))
         size = max(MIN_BANNER_PX, round(width * self.banner_fraction))
         sprite = banner_sprite(text, size, color, ink)
@@ -156,4 +169,8 @@ class TouchAnnotator:
         room = int(right - left)
         if sprite.width > room:  # many areas at once or little room: shrink the text rather than cut it off
             sprite = banner_sprite(text, max(MIN_BANNER_PX, size * room // sprite.width), color, ink)
-        paste(scene, sprite, round(left + max(room - sprite.width, 0) / 2), top)
+        return [Placed(sprite, round(left + max(room - sprite.width, 0) / 2), top)]
+
+    def annotate(self, scene: np.ndarray, data: SceneData) -> np.ndarray:
+        """Draw on ``scene`` (BGR uint8, in place) and return it."""
+        return paste_all(scene, self.place(data, NOTHING_TAKEN))

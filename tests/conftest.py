@@ -2,22 +2,27 @@
 faces) is made once per session and shared. Shared arrays are read-only so no test can change another's
 input; copy before editing.
 
-Sections: sample files and images; vision (detector, detected faces, clip frames); zones.
+Sections: sample files and images; vision (detector, detected faces, clip frames); zones (the shipped
+catalogue, its raw document and geometry index; the sample faces).
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
+import yaml
 
 from vision.assets import HAND_ON_FACE, SAMPLE_CLIP, ensure
 from vision.faces import Faces
 from vision.io import read_image
 from vision.landmarker import FaceDetector, FaceTracker
+from vision.video import open_video
+from zones.catalogue import DEFAULT_CATALOGUE, Catalogue, load_catalogue
+from zones.geometry import GeometryIndex
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
@@ -69,16 +74,12 @@ def sample_faces(detector: FaceDetector, sample_images: dict[str, np.ndarray]) -
 @pytest.fixture(scope="session")
 def clip_frames() -> tuple[tuple[np.ndarray, ...], tuple[int, ...]]:
     """The first ``CLIP_FRAMES`` frames of the sample clip (BGR, read-only) and their time stamps in ms."""
-    capture = cv2.VideoCapture(str(ensure(SAMPLE_CLIP)))
-    fps = capture.get(cv2.CAP_PROP_FPS) or 24.0
     frames = []
-    while len(frames) < CLIP_FRAMES:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        frame.flags.writeable = False
-        frames.append(frame)
-    capture.release()
+    with open_video(ensure(SAMPLE_CLIP)) as video:
+        fps = float(video.rate)
+        for frame, _ in itertools.islice(video.frames, CLIP_FRAMES):
+            frame.flags.writeable = False
+            frames.append(frame)
     assert len(frames) == CLIP_FRAMES, f"the sample clip gave only {len(frames)} frames"
     stamps = tuple(round(index * 1000.0 / fps) for index in range(len(frames)))
     return tuple(frames), stamps
@@ -104,8 +105,27 @@ def clip_tracked_raw(clip_frames: tuple[tuple[np.ndarray, ...], tuple[int, ...]]
 
 
 # ----------------------------------------------------------------------------------------------------------
-# zones (issue 3): the real sample faces, detected once per session
+# zones: the shipped catalogue (frozen, so shared), its raw document (fresh per test: tests edit it), its
+# geometry index, and the real sample faces, detected once per session
 # ----------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def catalogue() -> Catalogue:
+    """The shipped catalogue, zones/catalogue.yaml, validated."""
+    return load_catalogue()
+
+
+@pytest.fixture
+def raw_catalogue() -> dict:
+    """The shipped catalogue as the parsed YAML document, before validation (a new one per test)."""
+    return yaml.safe_load(DEFAULT_CATALOGUE.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def index(catalogue: Catalogue) -> GeometryIndex:
+    """The shipped catalogue's geometry index."""
+    return GeometryIndex.from_catalogue(catalogue)
 
 
 @pytest.fixture(scope="session")

@@ -23,15 +23,15 @@ from live import (
     LiveCallback,
     PipelineFrames,
     SettingsBox,
-    friendly_moment,
     prepare_stream_context,
     release_stream_context,
     replay_clip,
 )
-from overlays.video import VideoError
 from pipeline import Settings
 from vision.assets import HAND_ON_FACE, SAMPLE_CLIP, ensure
+from vision.video import VideoError
 from zones.plan import Plan, Treatment
+from zones.wording import format_day
 
 
 class FakeClock:
@@ -327,6 +327,7 @@ def test_the_touch_guard_names_the_no_touch_area_a_fingertip_is_in(
 
 
 def test_moments_read_as_a_person_would_say_them() -> None:
-    assert friendly_moment(datetime(2026, 3, 15)) == "Sun 15 Mar"
-    assert friendly_moment(datetime(2026, 3, 15, 15, 30)) == "Sun 15 Mar 15:30"
-    assert friendly_moment(None) == ""
+    assert format_day(datetime(2026, 3, 15)) == "Sun 15 Mar"
+    assert format_day(datetime(2026, 3, 15, 15, 30)) == "Sun 15 Mar 15:30"
+    assert format_day(datetime(2026, 3, 8, 9, 5)) == "Sun 8 Mar 09:05"  # one spelling: no leading zero
+    assert format_day(None) == ""

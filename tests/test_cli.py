@@ -95,6 +95,25 @@ def test_touches_fire_on_the_hand_image_only_when_the_forehead_is_treated(
     assert not any(touch["active"] for touch in untreated["touches"])
 
 
+def test_margin_applies_to_a_plan_file_too(tmp_path: Path) -> None:
+    """--margin widens the no-touch band whether the treatments come from --treat or from --plan."""
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps({"version": 1, "method": "hands", "margin_mm": None, "caution_mm": None,
+                                "treatments": [{"areas": ["nasolabial_left"], "product": "ha_filler",
+                                                "date": "2026-11-20"}]}))
+
+    def blocked_segments(*extra: str) -> tuple[float | None, int]:
+        _, document = run(tmp_path, SAMPLES / "astronaut.png", "--no-hands", "--today", "2026-11-22", *extra)
+        statuses = [s for stroke in document["faces"][0]["strokes"] for s in stroke["segment_status"]]
+        return document["plan"]["margin_mm"], statuses.count("no_touch")
+
+    narrow, wide = blocked_segments("--plan", str(plan), "--margin", "0"), blocked_segments(
+        "--plan", str(plan), "--margin", "30")
+    assert narrow[0] == 0 and wide[0] == 30
+    assert wide[1] > narrow[1]
+    assert blocked_segments(*NASOLABIAL_FILLER[:2], "--margin", "30")[1] == wide[1]
+
+
 @pytest.mark.parametrize(
     ("args", "expected"),
     [

@@ -1,4 +1,5 @@
-"""Pixel-level tests of the overlay annotators on real sample faces (issue 4)."""
+"""Pixel-level tests of the overlay annotators on real sample faces (issue 4); every record comes from the
+pipeline, as in the app (issue 10)."""
 
 from __future__ import annotations
 
@@ -10,27 +11,24 @@ import numpy as np
 import pytest
 
 from overlays.areas import ZoneAnnotator
-from overlays.compose import FaceZonesAnnotator
+from overlays.compose import FaceZonesAnnotator, OverlayOptions
 from overlays.guide import GuideAnnotator
 from overlays.hud import HudAnnotator
 from overlays.labels import LabelAnnotator, short_label
+from overlays.layout import NOTHING_TAKEN
 from overlays.legend import LegendAnnotator, status_rows
 from overlays.mesh import TESSELATION_EDGES, MeshAnnotator
 from overlays.paths import as_complex, head_shifts, offset_vertices
 from overlays.scene import SceneData
 from overlays.strokes import StrokeAnnotator
 from overlays.style import NO_TOUCH_RED, SAFE_GREEN
-from vision.faces import FaceQuality
-from zones.catalogue import load_catalogue
+from pipeline import Settings, pipeline_for
+from vision.faces import FaceQuality, Faces
 from zones.plan import Plan, parse_treatment
 from zones.safety import NO_TOUCH, SAFE
+from zones.touch import TouchGuard, TouchHits
 
 TODAY = date(2026, 11, 22)
-
-
-@pytest.fixture(scope="module")
-def catalogue():
-    return load_catalogue()
 
 
 def plan_of(*treatments: str) -> Plan:
@@ -43,9 +41,18 @@ MIXED_PLAN = plan_of(
 )
 
 
-def scene_for(zone_sample_faces, catalogue, plan: Plan, name: str = "grace_hopper", **kwargs):
+def record(
+    faces: Faces, plan: Plan, *, timestamp_s: float = 0.0, current_line: str | None = None,
+    fps: float | None = None,
+) -> SceneData:
+    """The frame's record as the pipeline makes it (shipped catalogue, no selfie flip)."""
+    pipeline = pipeline_for(Settings(plan=plan, current_line=current_line))
+    return pipeline.analyse(faces, timestamp_ms=timestamp_s * 1000.0, fps=fps)
+
+
+def scene_for(zone_sample_faces, plan: Plan, name: str = "grace_hopper", **kwargs):
     image, faces = zone_sample_faces[name]
-    return image.copy(), SceneData.build(faces, catalogue, plan, **kwargs)
+    return image.copy(), record(faces, plan, **kwargs)
 
 
 def area_mask(data: SceneData, area_id: str, *, grow_px: float = 0.0, shrink_px: int = 0) -> np.ndarray:
@@ -71,8 +78,8 @@ def near(image: np.ndarray, color: tuple[int, int, int], tolerance: int) -> np.n
     return np.abs(image.astype(np.int16) - np.array(color, np.int16)).max(axis=-1) <= tolerance
 
 
-def test_no_touch_area_is_tinted_hatched_and_outlined(zone_sample_faces, catalogue) -> None:
-    raw, data = scene_for(zone_sample_faces, catalogue, NASOLABIAL_PLAN)
+def test_no_touch_area_is_tinted_hatched_and_outlined(zone_sample_faces) -> None:
+    raw, data = scene_for(zone_sample_faces, NASOLABIAL_PLAN)
     assert data.area_status[data.geometry.area_ids.index("nasolabial_left")] == NO_TOUCH
     drawn = ZoneAnnotator().annotate(raw.copy(), data)
     inside = area_mask(data, "nasolabial_left", shrink_px=2)
@@ -99,8 +106,8 @@ def test_no_touch_area_is_tinted_hatched_and_outlined(zone_sample_faces, catalog
     assert np.array_equal(drawn[chin], raw[chin])
 
 
-def test_opacity_sets_the_tint_strength(zone_sample_faces, catalogue) -> None:
-    raw, data = scene_for(zone_sample_faces, catalogue, NASOLABIAL_PLAN)
+def test_opacity_sets_the_tint_strength(zone_sample_faces) -> None:
+    raw, data = scene_for(zone_sample_faces, NASOLABIAL_PLAN)
     inside = area_mask(data, "nasolabial_left", shrink_px=3)
     faint = ZoneAnnotator(opacity=0.2, hatch_spacing=0).annotate(raw.copy(), data)
     strong = ZoneAnnotator(opacity=0.7, hatch_spacing=0).annotate(raw.copy(), data)
@@ -128,9 +135,9 @@ def test_arrowhead_tips_sit_on_segment_ends_pointing_along() -> None:
         as_complex(points[:, :1])
 
 
-def test_drawn_arrowheads_point_in_the_line_direction(zone_sample_faces, catalogue) -> None:
+def test_drawn_arrowheads_point_in_the_line_direction(zone_sample_faces) -> None:
     """Across each arrowhead, green is wide near its base and narrow near its tip."""
-    _, data = scene_for(zone_sample_faces, catalogue, plan_of())
+    _, data = scene_for(zone_sample_faces, plan_of())
     annotator = StrokeAnnotator(halo=False)
     plan = annotator.plan(data, 0)
     points = data.geometry.line_points[0]
@@ -153,9 +160,10 @@ def test_drawn_arrowheads_point_in_the_line_direction(zone_sample_faces, catalog
     assert np.mean(near_base > 0.5 * 0.9 * length) > 0.8
 
 
-def test_no_green_stroke_pixel_inside_a_dilated_no_touch_area(zone_sample_faces, catalogue) -> None:
-    raw, data = scene_for(zone_sample_faces, catalogue, MIXED_PLAN)
-    drawn = FaceZonesAnnotator(labels=False, legend=False, hud=False).annotate(raw.copy(), data)
+def test_no_green_stroke_pixel_inside_a_dilated_no_touch_area(zone_sample_faces) -> None:
+    raw, data = scene_for(zone_sample_faces, MIXED_PLAN)
+    annotator = FaceZonesAnnotator(OverlayOptions(labels=False, legend=False, hud=False))
+    drawn = annotator.annotate(raw.copy(), data)
     forbidden = np.zeros(drawn.shape[:2], bool)
     for a in np.flatnonzero(data.area_status == NO_TOUCH):
         area_id = data.geometry.area_ids[a]
@@ -165,13 +173,13 @@ def test_no_green_stroke_pixel_inside_a_dilated_no_touch_area(zone_sample_faces,
     assert green[forbidden].sum() == 0  # ...and none of them enters a no-touch area or its margin
 
 
-def test_zone_and_stroke_layers_switch_off_one_at_a_time(zone_sample_faces, catalogue) -> None:
-    raw, data = scene_for(zone_sample_faces, catalogue, MIXED_PLAN)
+def test_zone_and_stroke_layers_switch_off_one_at_a_time(zone_sample_faces) -> None:
+    raw, data = scene_for(zone_sample_faces, MIXED_PLAN)
     a = data.geometry.area_ids.index("nasolabial_left")
     inside = area_mask(data, "nasolabial_left", shrink_px=2)
     layers = {"labels": False, "legend": False, "hud": False, "guide": False}
-    without_zones = FaceZonesAnnotator(zones=False, **layers).annotate(raw.copy(), data)
-    without_strokes = FaceZonesAnnotator(strokes=False, **layers).annotate(raw.copy(), data)
+    without_zones = FaceZonesAnnotator(OverlayOptions(zones=False, **layers)).annotate(raw.copy(), data)
+    without_strokes = FaceZonesAnnotator(OverlayOptions(strokes=False, **layers)).annotate(raw.copy(), data)
     assert data.area_status[a] == NO_TOUCH
     assert redness(without_strokes, inside) > redness(raw, inside) + 25
     assert abs(redness(without_zones, inside) - redness(raw, inside)) < 1
@@ -180,9 +188,9 @@ def test_zone_and_stroke_layers_switch_off_one_at_a_time(zone_sample_faces, cata
     assert (near(without_strokes, SAFE_GREEN, 50) & ~near(raw, SAFE_GREEN, 50)).sum() == 0
 
 
-def test_no_stroke_pixel_of_any_colour_enters_the_no_touch_mask(zone_sample_faces, catalogue) -> None:
+def test_no_stroke_pixel_of_any_colour_enters_the_no_touch_mask(zone_sample_faces) -> None:
     """Amber line ends and halos near a no-touch area are cut off exactly at its margin's edge."""
-    raw, data = scene_for(zone_sample_faces, catalogue, plan_of("jawline_left=ha_filler@2026-11-20"))
+    raw, data = scene_for(zone_sample_faces, plan_of("jawline_left=ha_filler@2026-11-20"))
     zones_only = ZoneAnnotator().annotate(raw.copy(), data)
     with_strokes = StrokeAnnotator().annotate(zones_only.copy(), data)
     region = data.regions[0]
@@ -192,15 +200,15 @@ def test_no_stroke_pixel_of_any_colour_enters_the_no_touch_mask(zone_sample_face
     assert np.any(region.view(with_strokes) != region.view(zones_only))  # strokes were drawn around it
 
 
-def test_labels_stay_unmirrored_and_name_the_subjects_side(zone_sample_faces, catalogue) -> None:
-    raw, data = scene_for(zone_sample_faces, catalogue, NASOLABIAL_PLAN)
+def test_labels_stay_unmirrored_and_name_the_subjects_side(zone_sample_faces) -> None:
+    raw, data = scene_for(zone_sample_faces, NASOLABIAL_PLAN)
     mirrored_image = np.ascontiguousarray(raw[:, ::-1])
-    mirrored = SceneData.build(data.faces.mirror(), catalogue, NASOLABIAL_PLAN)
+    mirrored = record(data.faces.mirror(), NASOLABIAL_PLAN)
     labels = LabelAnnotator(steps=False)
     for scene, image in ((data, raw.copy()), (mirrored, mirrored_image.copy())):
         placed = labels.layout(scene, 0)
         assert len(placed) == 1
-        sprite, x, y = placed[0]
+        sprite, x, y = placed[0].sprite, placed[0].x, placed[0].y
         labels.annotate(image, scene)
         patch = image[y : y + sprite.height, x : x + sprite.width]
         mask = sprite.mask.astype(bool)
@@ -209,20 +217,20 @@ def test_labels_stay_unmirrored_and_name_the_subjects_side(zone_sample_faces, ca
         assert not np.array_equal(patch[mask[:, ::-1]], flipped)
     # The subject's left fold is on the image's right unmirrored and on its left mirrored; the text says (L).
     nose_x = data.faces.landmarks[0, 1, 0]
-    sprite, x, _ = labels.layout(data, 0)[0]
-    assert x + sprite.width / 2 > nose_x
-    sprite, x, _ = labels.layout(mirrored, 0)[0]
-    assert x + sprite.width / 2 < raw.shape[1] - nose_x
+    first = labels.layout(data, 0)[0]
+    assert first.x + first.sprite.width / 2 > nose_x
+    first = labels.layout(mirrored, 0)[0]
+    assert first.x + first.sprite.width / 2 < raw.shape[1] - nose_x
     assert short_label("Nasolabial fold (left)") == "Nasolabial fold (L)"
 
 
-def test_labels_never_overlap_also_in_large_mode(zone_sample_faces, catalogue) -> None:
-    _, data = scene_for(zone_sample_faces, catalogue, MIXED_PLAN, name="astronaut")
+def test_labels_never_overlap_also_in_large_mode(zone_sample_faces) -> None:
+    _, data = scene_for(zone_sample_faces, MIXED_PLAN, name="astronaut")
     heights = {}
     for large in (False, True):
         placed = LabelAnnotator(large=large, areas="all").layout(data, 0)
         assert len(placed) >= 8
-        boxes = np.array([(x, y, x + s.width, y + s.height) for s, x, y in placed])
+        boxes = np.array([p.box for p in placed])
         a, b = boxes[:, None], boxes[None]
         overlap = (
             (a[..., 0] < b[..., 2])
@@ -233,12 +241,12 @@ def test_labels_never_overlap_also_in_large_mode(zone_sample_faces, catalogue) -
         np.fill_diagonal(overlap, False)
         assert not overlap.any()
         assert ((boxes[:, :2] >= 0) & (boxes[:, 2:] <= [data.frame_size[0], data.frame_size[1]])).all()
-        heights[large] = np.median([s.height for s, _, _ in placed])
+        heights[large] = np.median([p.sprite.height for p in placed])
     assert heights[True] > 1.5 * heights[False]
 
 
-def test_guide_is_deterministic_and_travels_forwards(zone_sample_faces, catalogue) -> None:
-    raw, data = scene_for(zone_sample_faces, catalogue, plan_of(), timestamp_s=1.0, current_line="jaw_right")
+def test_guide_is_deterministic_and_travels_forwards(zone_sample_faces) -> None:
+    raw, data = scene_for(zone_sample_faces, plan_of(), timestamp_s=1.0, current_line="jaw_right")
     guide = GuideAnnotator()
     line, travelled = guide.position(data)
     later = guide.position(replace(data, timestamp_s=1.5))
@@ -255,24 +263,24 @@ def test_guide_is_deterministic_and_travels_forwards(zone_sample_faces, catalogu
     assert guide.position(replace(data, current_line="no_such_line")) is None
 
 
-def test_legend_names_the_next_area_to_become_safe(zone_sample_faces, catalogue) -> None:
-    raw, data = scene_for(zone_sample_faces, catalogue, MIXED_PLAN)
+def test_legend_names_the_next_area_to_become_safe(zone_sample_faces) -> None:
+    raw, data = scene_for(zone_sample_faces, MIXED_PLAN)
     rows = [text for text, _ in status_rows(data.safety, data.geometry.index.area_labels)]
     assert "Next safe: Forehead" in rows  # botox yesterday: safe tomorrow, before the nasolabial filler
     assert any(text.startswith("Mon 23 Nov") for text in rows)
     legend = LegendAnnotator()
     drawn = legend.annotate(raw.copy(), data)
-    x0, y0, x1, y1 = legend.box(data).astype(int)
+    x0, y0, x1, y1 = legend.place(data, NOTHING_TAKEN)[0].box
     sprite = legend.sprite(data)
     assert np.array_equal(
         drawn[y0:y1, x0:x1][sprite.mask.astype(bool)], sprite.pixels[sprite.mask.astype(bool)]
     )
-    quiet = [text for text, _ in status_rows(SceneData.build(data.faces, catalogue, plan_of()).safety, ())]
+    quiet = [text for text, _ in status_rows(record(data.faces, plan_of()).safety, ())]
     assert "Next safe" not in " ".join(quiet)
 
 
-def test_hud_shows_fps_and_the_quality_hint(zone_sample_faces, catalogue) -> None:
-    raw, data = scene_for(zone_sample_faces, catalogue, plan_of(), fps=29.6)
+def test_hud_shows_fps_and_the_quality_hint(zone_sample_faces) -> None:
+    raw, data = scene_for(zone_sample_faces, plan_of(), fps=29.6)
     hud = HudAnnotator(corner="bottom-left")
     plain = hud.annotate(raw.copy(), data)
     changed = np.any(plain != raw, axis=-1)
@@ -284,14 +292,14 @@ def test_hud_shows_fps_and_the_quality_hint(zone_sample_faces, catalogue) -> Non
 
 def test_mesh_draws_every_edge_in_one_call(zone_sample_faces) -> None:
     image, faces = zone_sample_faces["astronaut"]
-    drawn = MeshAnnotator(contour_color=None).annotate(image.copy(), faces)
+    drawn = MeshAnnotator(contour_color=None).annotate(image.copy(), record(faces, plan_of()))
     middles = np.rint(faces.landmarks[0, TESSELATION_EDGES, :2].mean(axis=1)).astype(int)
     hit = np.any(drawn[middles[:, 1], middles[:, 0]] != image[middles[:, 1], middles[:, 0]], axis=-1)
     assert hit.mean() > 0.9
 
 
-def test_safe_plan_draws_every_stroke_green(zone_sample_faces, catalogue) -> None:
-    raw, data = scene_for(zone_sample_faces, catalogue, plan_of())
+def test_safe_plan_draws_every_stroke_green(zone_sample_faces) -> None:
+    raw, data = scene_for(zone_sample_faces, plan_of())
     assert not (data.segment_status == NO_TOUCH).any()
     drawn = StrokeAnnotator().annotate(raw.copy(), data)
     status = data.segment_status[0]
@@ -301,19 +309,19 @@ def test_safe_plan_draws_every_stroke_green(zone_sample_faces, catalogue) -> Non
 
 
 @pytest.mark.parametrize("shift", [(-200, 0), (300, 250), (-2000, -2000)])
-def test_faces_at_or_beyond_the_frame_edge_draw_without_error(zone_sample_faces, catalogue, shift) -> None:
-    raw, data = scene_for(zone_sample_faces, catalogue, MIXED_PLAN)
+def test_faces_at_or_beyond_the_frame_edge_draw_without_error(zone_sample_faces, shift) -> None:
+    raw, data = scene_for(zone_sample_faces, MIXED_PLAN)
     offset = np.array([*shift, 0], np.float32)
     faces = replace(
         data.faces, landmarks=data.faces.landmarks + offset, boxes=data.faces.boxes + offset[[0, 1, 0, 1]]
     )
-    moved = SceneData.build(faces, catalogue, MIXED_PLAN, fps=30.0)
-    drawn = FaceZonesAnnotator(mesh=True).annotate(raw.copy(), moved)
+    moved = record(faces, MIXED_PLAN, fps=30.0)
+    drawn = FaceZonesAnnotator(OverlayOptions(mesh=True)).annotate(raw.copy(), moved)
     assert drawn.shape == raw.shape
 
 
-def test_several_faces_are_each_annotated(zone_sample_faces, catalogue) -> None:
-    raw, data = scene_for(zone_sample_faces, catalogue, NASOLABIAL_PLAN)
+def test_several_faces_are_each_annotated(zone_sample_faces) -> None:
+    raw, data = scene_for(zone_sample_faces, NASOLABIAL_PLAN)
     canvas = np.zeros((raw.shape[0], raw.shape[1] * 2, 3), np.uint8)
     canvas[:, : raw.shape[1]] = raw
     canvas[:, raw.shape[1] :] = raw
@@ -326,9 +334,34 @@ def test_several_faces_are_each_annotated(zone_sample_faces, catalogue) -> None:
         quality=faces.quality * 2,
         image_size=(canvas.shape[1], canvas.shape[0]),
     )
-    both = SceneData.build(twin, catalogue, NASOLABIAL_PLAN)
+    both = record(twin, NASOLABIAL_PLAN)
     drawn = ZoneAnnotator().annotate(canvas.copy(), both)
     left = area_mask(both, "nasolabial_left", shrink_px=2)
     right = np.roll(left, raw.shape[1], axis=1)
     assert redness(drawn, left) > redness(canvas, left) + 25
     assert redness(drawn, right) > redness(canvas, right) + 25
+
+
+def overlaps(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``(N, 4)``, ``(M, 4)`` boxes x0 y0 x1 y1 -> ``(N, M) bool`` whether they overlap."""
+    a, b = a[:, None], b[None]
+    return (a[..., 0] < b[..., 2]) & (b[..., 0] < a[..., 2]) & (a[..., 1] < b[..., 3]) & (
+        b[..., 1] < a[..., 3]
+    )
+
+
+def test_screen_layers_never_cover_each_other(zone_sample_faces) -> None:
+    """Legend, HUD, touch banner and labels share the screen: no box of one overlaps a box of another."""
+    _, data = scene_for(zone_sample_faces, MIXED_PLAN, name="astronaut", fps=30.0)
+    areas = len(data.geometry.area_ids)
+    hidden = TouchGuard(data.geometry.area_ids).update(TouchHits.none(areas), 0, face_state="hidden")
+    data = replace(data, touch=hidden)  # the amber "face hidden" banner across the top
+    annotator = FaceZonesAnnotator(OverlayOptions(large_labels=True))
+    placed = annotator.place(data)
+    assert all(placed[name] for name in ("legend", "hud", "touch_banner", "labels"))
+    owner = np.array([name for name, items in placed.items() for _ in items])
+    boxes = np.array([item.box for items in placed.values() for item in items])
+    assert not (overlaps(boxes, boxes) & (owner[:, None] != owner[None, :])).any()
+    # Left to themselves the large labels would run under a panel: the shared layout moved them.
+    alone = np.array([item.box for item in LabelAnnotator(large=True).place(data, NOTHING_TAKEN)])
+    assert overlaps(alone, boxes[owner != "labels"]).any()

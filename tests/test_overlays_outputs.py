@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from overlays.chart import render_chart, save_chart
+from overlays.chart import save_chart
 from overlays.layout import UNPLACED, place_labels
 from overlays.sprites import paste, text_sprite
 from overlays.style import NO_TOUCH_RED, SAFE_GREEN
@@ -26,9 +26,9 @@ from overlays.template import (
     parse_canonical_mesh,
     template_faces,
 )
-from overlays.video import VideoError, annotate_video, terminal_progress
+from pipeline import Pipeline, Settings
 from vision.assets import FACE_LANDMARKER, SAMPLE_CLIP, ensure
-from zones.catalogue import load_catalogue
+from vision.video import VideoError, annotate_video, terminal_progress
 from zones.plan import Plan, parse_treatment
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -94,7 +94,7 @@ def test_canonical_face_comes_from_the_model_bundle() -> None:
 
 
 def test_face_chart_png_and_pdf(tmp_path: Path) -> None:
-    chart = render_chart(load_catalogue(), PLAN)
+    chart = Pipeline(Settings(plan=PLAN)).chart()
     assert chart.shape == (1754, 1240, 3)
     red = np.all(np.abs(chart.astype(int) - NO_TOUCH_RED) < 40, axis=-1)
     green = np.all(np.abs(chart.astype(int) - SAFE_GREEN) < 40, axis=-1)

@@ -1,37 +1,41 @@
-"""TouchAnnotator on the hand photo: the touched area flashes, a banner names it, tips get dots."""
+"""The touch layers on the hand photo: the touched area flashes, a banner names it, tips get dots."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 
 import cv2
 import numpy as np
 import pytest
 
+from overlays.layout import paste_all
 from overlays.scene import SceneData
 from overlays.style import CAUTION_AMBER, NO_TOUCH_RED
-from overlays.touch import TouchAnnotator
+from overlays.touch import TouchAnnotator, TouchBannerAnnotator
+from pipeline import Settings, pipeline_for
+from vision.faces import Faces
 from vision.hands import FINGERTIPS, HandDetector, Hands
-from zones.catalogue import load_catalogue
-from zones.geometry import GeometryIndex, face_geometry
 from zones.plan import Plan, Treatment
-from zones.safety import evaluate, segment_status
-from zones.touch import TouchGuard, TouchHits, no_touch_hits
+from zones.touch import TouchGuard, TouchHits, TouchReport, no_touch_hits
 
 
 @pytest.fixture(scope="module")
 def scene_parts(zone_sample_faces):
-    """(image, SceneData with the forehead treated, hits of the real hand, guard) on the hand photo."""
+    """(image, the pipeline's record with the forehead treated, hits of the real hand, hands) on the hand
+    photo."""
     image, faces = zone_sample_faces["hand_on_face"]
     with HandDetector() as detector:
         hands = detector.detect(image, color="bgr")
-    catalogue = load_catalogue()
-    index = GeometryIndex.from_catalogue(catalogue)
     plan = Plan((Treatment(("forehead",), "ha_filler", datetime(2026, 11, 20)),), "hands", date(2026, 11, 22))
-    safety = evaluate(plan, catalogue)
-    geometry = face_geometry(faces, index)
-    data = SceneData(geometry, safety, segment_status(geometry, safety), faces)
-    return image, data, no_touch_hits(hands, geometry, safety), hands
+    data = pipeline_for(Settings(plan=plan)).analyse(faces)
+    return image, data, no_touch_hits(hands, data.geometry, data.safety), hands
+
+
+def touch_layers(image: np.ndarray, data: SceneData, report: TouchReport) -> np.ndarray:
+    """A copy of ``image`` with the flash and dots, then the banner, of ``report`` drawn from the record."""
+    shown = replace(data, touch=report)
+    return TouchBannerAnnotator().annotate(TouchAnnotator().annotate(image.copy(), shown), shown)
 
 
 def forehead_interior(data: SceneData, hits: TouchHits) -> np.ndarray:
@@ -61,21 +65,21 @@ def test_touched_area_flashes_then_keeps_its_outline(scene_parts) -> None:
     annotator = TouchAnnotator(blink_ms=250)
     interior = forehead_interior(data, hits)
     assert interior.sum() > 500
-    on = annotator.annotate(image.copy(), guard.update(hits, 1000), data)
+    on = annotator.annotate(image.copy(), replace(data, touch=guard.update(hits, 1000)))
     off_report = guard.update(hits, 1250)
     assert annotator.flash_on(off_report)[data.geometry.area_ids.index("forehead")] == np.False_
-    off = annotator.annotate(image.copy(), off_report, data)
+    off = annotator.annotate(image.copy(), replace(data, touch=off_report))
     assert redness(on, interior) > redness(image, interior) + 60
     assert np.array_equal(off[interior], image[interior])  # dark phase: the skin shows through
-    assert not np.array_equal(off, image)  # ... but the outline, banner and dots remain
-    back_on = annotator.annotate(image.copy(), guard.update(hits, 1500), data)
+    assert not np.array_equal(off, image)  # ... but the outline and dots remain
+    back_on = annotator.annotate(image.copy(), replace(data, touch=guard.update(hits, 1500)))
     assert np.array_equal(back_on[interior], on[interior])
 
 
 def test_banner_names_the_area_and_dots_mark_the_fingertips(scene_parts) -> None:
     image, data, hits, hands = scene_parts
     report = TouchGuard(data.geometry.area_ids, data.geometry.index.area_labels).update(hits, 0)
-    out = TouchAnnotator().annotate(image.copy(), report, data)
+    out = touch_layers(image, data, report)
     assert colour_share(out, NO_TOUCH_RED, slice(0, 80)) > 0.1  # the red banner across the top
     assert colour_share(image, NO_TOUCH_RED, slice(0, 80)) == 0.0
     tips = np.rint(hands.landmarks[0, FINGERTIPS, :2]).astype(int)
@@ -87,14 +91,16 @@ def test_nothing_drawn_without_hands_or_touches(scene_parts) -> None:
     image, data, _, _ = scene_parts
     nobody = no_touch_hits(Hands.empty(*data.frame_size), data.geometry, data.safety)
     report = TouchGuard(data.geometry.area_ids).update(nobody, 0)
-    assert np.array_equal(TouchAnnotator().annotate(image.copy(), report, data), image)
+    assert np.array_equal(touch_layers(image, data, report), image)
+    assert np.array_equal(touch_layers(image, data, None), image)  # hands not tracked
 
 
 def test_hidden_face_gets_its_own_banner(scene_parts) -> None:
     image, data, _, _ = scene_parts
     areas = len(data.geometry.area_ids)
     report = TouchGuard(data.geometry.area_ids).update(TouchHits.none(areas), 0, face_state="hidden")
-    out = TouchAnnotator().annotate(image.copy(), report)
+    faceless = pipeline_for(Settings(plan=data.safety.plan)).analyse(Faces.empty(*data.frame_size))
+    out = touch_layers(image, faceless, report)
     assert colour_share(out, CAUTION_AMBER, slice(0, 80)) > 0.1
 
 
@@ -102,7 +108,7 @@ def test_report_and_scene_from_different_catalogues_are_refused(scene_parts) -> 
     image, data, hits, _ = scene_parts
     report = TouchGuard(tuple(reversed(data.geometry.area_ids))).update(hits, 0)
     with pytest.raises(ValueError, match="different catalogues"):
-        TouchAnnotator().annotate(image.copy(), report, data)
+        TouchAnnotator().annotate(image.copy(), replace(data, touch=report))
 
 
 def test_touched_areas_blink_in_step_and_a_new_touch_lights_up_at_once() -> None:
@@ -123,8 +129,8 @@ def test_touched_areas_blink_in_step_and_a_new_touch_lights_up_at_once() -> None
 def test_banner_keeps_clear_of_the_legend(scene_parts, panel, where) -> None:
     image, data, hits, _ = scene_parts
     report = TouchGuard(data.geometry.area_ids, data.geometry.index.area_labels).update(hits, 0)
-    blank = np.zeros_like(image)  # no scene data: only the banner (and the dots, in other colours) is drawn
-    out = TouchAnnotator().annotate(blank, report, avoid=np.array([panel], np.float32))
+    placed = TouchBannerAnnotator().place(replace(data, touch=report), np.array([panel], np.float32))
+    out = paste_all(np.zeros_like(image), placed)
     ys, xs = np.nonzero(np.all(out == np.array(NO_TOUCH_RED, np.uint8), axis=-1))
     assert len(xs) > 1000
     _, _, right, bottom = panel

@@ -14,7 +14,6 @@ from vision.assets import SAMPLE_CLIP, ensure
 from vision.faces import Faces
 from vision.hands import TOUCH_LANDMARKS, HandDetector, HandOptions, Hands, HandTracker
 from vision.landmarker import FaceTracker
-from zones.catalogue import load_catalogue
 from zones.geometry import GeometryIndex, face_geometry
 from zones.plan import Plan, Treatment
 from zones.safety import SafetyMap, evaluate
@@ -22,16 +21,6 @@ from zones.touch import FaceHold, TouchGuard, TouchHits, no_touch_hits
 
 TODAY = date(2026, 11, 22)
 UPPER_FACE = {"forehead", "glabella", "temple_left", "temple_right", "crows_feet_left", "crows_feet_right"}
-
-
-@pytest.fixture(scope="module")
-def catalogue():
-    return load_catalogue()
-
-
-@pytest.fixture(scope="module")
-def index(catalogue) -> GeometryIndex:
-    return GeometryIndex.from_catalogue(catalogue)
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,10 @@ import pytest
 from PIL import Image
 
 from vision import io as vision_io
+from vision.assets import SAMPLE_CLIP, ensure
 from vision.io import ImageError, read_image
+from vision.tasks import StrictClock
+from vision.video import VideoError, open_video, video_frames
 
 
 def _encode(image: Image.Image, file_format: str = "PNG", **options: object) -> bytes:
@@ -146,3 +149,18 @@ def test_file_size_limit(sample_paths: dict[str, Path], monkeypatch: pytest.Monk
     monkeypatch.setattr(vision_io, "MAX_FILE_BYTES", 10_000)
     assert "refused" in _refusal(sample_paths["grace_hopper.jpg"])
     assert "refused" in _refusal(sample_paths["grace_hopper.jpg"].read_bytes())
+
+
+def test_video_frames_come_with_strictly_increasing_stamps(tmp_path) -> None:
+    """One decoder for every caller: presentation times in ms, a repeated or backward stamp moved forward."""
+    clock = StrictClock()
+    assert [clock.stamp(t) for t in (0, 0, 40, 39.9, 100)] == [0, 1, 40, 41, 100]
+    with open_video(ensure(SAMPLE_CLIP), max_seconds=0.5) as video:
+        decoded = list(video.frames)
+    stamps = [stamp for _, stamp in decoded]
+    assert len(decoded) == round(float(video.rate) * 0.5) and stamps == sorted(set(stamps))
+    assert all(frame.shape == (360, 640, 3) and frame.dtype == np.uint8 for frame, _ in decoded)
+    first = next(video_frames(ensure(SAMPLE_CLIP), (320, 180)))
+    assert first.shape == (180, 320, 3)
+    with pytest.raises(VideoError, match="not a video"):
+        next(video_frames(tmp_path / "missing.mp4"))

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import copy
-from datetime import timedelta
+import re
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 import yaml
 
-from zones.catalogue import DEFAULT_CATALOGUE, CatalogueError, load_catalogue, parse_catalogue
+from zones.catalogue import CatalogueError, load_catalogue, parse_catalogue
+from zones.plan import demo_plan
 
 REQUIRED_AREAS = {
     "forehead", "glabella", "crows_feet_left", "crows_feet_right", "temple_left", "temple_right",
@@ -18,11 +20,6 @@ REQUIRED_AREAS = {
     "jawline_right",
 }  # fmt: skip
 REQUIRED_LINES = ("neck", "jaw", "upper_lip", "mid_cheek", "upper_cheek", "under_eye", "brow", "forehead")
-
-
-@pytest.fixture(scope="module")
-def raw() -> dict:
-    return yaml.safe_load(DEFAULT_CATALOGUE.read_text())
 
 
 def test_shipped_catalogue_has_every_area_line_and_rule() -> None:
@@ -54,6 +51,9 @@ def test_session_order_and_drainage() -> None:
     lower = {steps["jaw"], steps["upper_lip"], steps["mid_cheek"]}
     upper = {steps["upper_cheek"], steps["under_eye"], steps["brow"], steps["forehead"]}
     assert set(phases[1]) == lower and set(phases[2]) == upper
+    walk = catalogue.session_lines()
+    assert walk[0] == ("Open the neck", next(line for line in catalogue.lines if line.step == steps["neck"]))
+    assert [line.step for _, line in walk] == [s for phase in phases for s in phase for _ in range(2)]
     drains = {line.id.rsplit("_", 1)[0]: line.drains_to for line in catalogue.lines}
     assert drains["jaw"] == drains["upper_lip"] == "submandibular"
     assert drains["forehead"] == drains["brow"] == drains["upper_cheek"] == "preauricular"
@@ -72,40 +72,58 @@ def _rule_index(raw: dict, product: str, method: str) -> int:
     return next(i for i, r in enumerate(raw["rules"]) if (r["product"], r["method"]) == (product, method))
 
 
+def _at(raw: dict, section: str, name: str) -> dict:
+    """The entry of ``section`` with id ``name`` (a rule: ``product/method``), wherever it stands."""
+    return raw[section][_position(raw, section, name)]
+
+
+def _position(raw: dict, section: str, name: str) -> int:
+    if section == "rules":
+        return _rule_index(raw, *name.split("/"))
+    return next(i for i, entry in enumerate(raw[section]) if entry["id"] == name)
+
+
+def _resolved(raw: dict, expected: str) -> str:
+    """``areas[lips]`` in an expected message -> ``areas[3]``: the table names entries, it does not count."""
+    return re.sub(
+        r"(rules|areas|lines)\[([a-z_/]+)\]", lambda m: f"{m[1]}[{_position(raw, m[1], m[2])}]", expected
+    )
+
+
 @pytest.mark.parametrize(
     ("edit", "expected"),
     [
         (
-            lambda d: d["rules"][_rule_index(d, "botox", "microcurrent")].update(wait="-48h"),
-            "zones/catalogue.yaml: rules[5] (botox/microcurrent): wait: must be >= 0",
+            lambda d: _at(d, "rules", "botox/microcurrent").update(wait="-48h"),
+            "zones/catalogue.yaml: rules[botox/microcurrent] (botox/microcurrent): wait: must be >= 0",
         ),
         (
             lambda d: d["rules"][0].update(areas=["lip"]),
             "zones/catalogue.yaml: rules[0] (ha_filler/hands): areas: unknown area 'lip'",
         ),
         (
-            lambda d: d["areas"][3]["outline"].__setitem__(2, 478),
-            "zones/catalogue.yaml: areas[3] (lips): outline[2]: must be a landmark index in 0..477, got 478",
+            lambda d: _at(d, "areas", "lips")["outline"].__setitem__(2, 478),
+            "areas[lips] (lips): outline[2]: must be a landmark index in 0..477, got 478",
         ),
         (
-            lambda d: d["areas"][3]["outline"].__setitem__(0, -1),
-            "zones/catalogue.yaml: areas[3] (lips): outline[0]: must be a landmark index in 0..477, got -1",
+            lambda d: _at(d, "areas", "lips")["outline"].__setitem__(0, -1),
+            "areas[lips] (lips): outline[0]: must be a landmark index in 0..477, got -1",
         ),
         (
-            lambda d: d["lines"][0].update(path=[132]),
-            "zones/catalogue.yaml: lines[0] (neck_right): path: Tuple should have at least 2 items",
+            lambda d: _at(d, "lines", "neck_right").update(path=[132]),
+            "zones/catalogue.yaml: lines[neck_right] (neck_right): path: Tuple should have at least 2 items",
         ),
         (
-            lambda d: d["lines"][2].update(drains_to="knee"),
-            "zones/catalogue.yaml: lines[2] (jaw_right): drains_to: unknown lymph-node group 'knee'",
+            lambda d: _at(d, "lines", "jaw_right").update(drains_to="knee"),
+            "zones/catalogue.yaml: lines[jaw_right] (jaw_right): drains_to: unknown lymph-node group 'knee'",
         ),
         (
-            lambda d: d["areas"][0].update(outline=[10, 338]),
-            "zones/catalogue.yaml: areas[0] (forehead): outline: Tuple should have at least 3 items",
+            lambda d: _at(d, "areas", "forehead").update(outline=[10, 338]),
+            "zones/catalogue.yaml: areas[forehead] (forehead): outline: Tuple should have at least 3 items",
         ),
         (
-            lambda d: d["areas"][1].update(outline=[9, 336, 285, 9]),
-            "zones/catalogue.yaml: areas[1] (glabella): outline: an outline visits each landmark once",
+            lambda d: _at(d, "areas", "glabella").update(outline=[9, 336, 285, 9]),
+            "zones/catalogue.yaml: areas[glabella] (glabella): outline: an outline visits each landmark once",
         ),
         (lambda d: d["areas"][1].update(id="forehead"), "zones/catalogue.yaml: areas: duplicate id forehead"),
         (
@@ -113,17 +131,20 @@ def _rule_index(raw: dict, product: str, method: str) -> int:
             "wait: must look like 14d or 24h, got 'two weeks'",
         ),
         (lambda d: d["rules"][0].update(caution_mm=5), "caution_mm must be >= margin_mm"),
-        (lambda d: d["areas"][0].update(kind="laser"), "areas[0] (forehead): kind: Input should be 'filler'"),
+        (lambda d: _at(d, "areas", "forehead").update(kind="laser"), "areas[forehead] (forehead): kind: Inp"),
+        (lambda d: d["demo"][0].update(areas=["lip"]), "catalogue.yaml: demo[0]: areas: unknown area 'lip'"),
+        (lambda d: d["demo"][1].update(time="25:00"), "demo[1] (botox/?): time: String should match"),
+        (lambda d: d["defaults"].update(product="juvederm"), "defaults: product: unknown product 'juvederm'"),
     ],
 )
-def test_errors_name_file_entry_and_field(raw, edit, expected) -> None:
+def test_errors_name_file_entry_and_field(raw_catalogue, edit, expected) -> None:
     with pytest.raises(CatalogueError) as caught:
-        parse_catalogue(_broken(raw, edit), "zones/catalogue.yaml")
-    assert expected in str(caught.value)
+        parse_catalogue(_broken(raw_catalogue, edit), "zones/catalogue.yaml")
+    assert _resolved(raw_catalogue, expected) in str(caught.value)
 
 
-def test_an_edited_copy_loads_from_another_path(tmp_path, raw) -> None:
-    edited = _broken(raw, lambda d: d["rules"][0].update(wait="10d"))
+def test_an_edited_copy_loads_from_another_path(tmp_path, raw_catalogue) -> None:
+    edited = _broken(raw_catalogue, lambda d: d["rules"][0].update(wait="10d"))
     path = tmp_path / "mine.yaml"
     path.write_text(yaml.safe_dump(edited))
     catalogue = load_catalogue(path)
@@ -131,9 +152,10 @@ def test_an_edited_copy_loads_from_another_path(tmp_path, raw) -> None:
     assert catalogue.source_path.endswith("mine.yaml")
 
 
-def test_an_area_specific_rule_wins(raw) -> None:
-    lips_rule = dict(raw["rules"][0], areas=["lips"], wait="2d", source="domain notes: lips 1-2 days")
-    catalogue = parse_catalogue(_broken(raw, lambda d: d["rules"].append(lips_rule)))
+def test_an_area_specific_rule_wins(raw_catalogue) -> None:
+    lips_rule = {**raw_catalogue["rules"][0], "areas": ["lips"], "wait": "2d",
+                 "source": "domain notes: lips 1-2 days"}
+    catalogue = parse_catalogue(_broken(raw_catalogue, lambda d: d["rules"].append(lips_rule)))
     assert catalogue.rule_for("ha_filler", "hands", "lips").wait.delta == timedelta(days=2)
     assert catalogue.rule_for("ha_filler", "hands", "chin").wait.delta == timedelta(days=14)
 
@@ -194,3 +216,28 @@ def test_missing_and_oversized_files(tmp_path) -> None:
     big.write_bytes(b"#" * 3_000_000)
     with pytest.raises(CatalogueError, match="too large"):
         load_catalogue(Path(big))
+
+
+def test_time_of_day_matters_where_a_wait_counts_hours(raw_catalogue) -> None:
+    catalogue = load_catalogue()
+    assert [p for p in catalogue.product_ids() if catalogue.time_matters(p)] == ["botox"]  # PLLA: prescribed
+    raw = raw_catalogue
+    days = _broken(raw, lambda d: [r.update(wait="2d") for r in d["rules"] if r["product"] == "botox"])
+    hours = _broken(raw, lambda d: d["rules"][_rule_index(d, "ha_filler", "tools")].update(wait="36h"))
+    assert not parse_catalogue(days).time_matters("botox")
+    assert parse_catalogue(hours).time_matters("ha_filler")
+
+
+def test_the_catalogue_names_its_demo_plan_and_defaults(raw_catalogue) -> None:
+    now = datetime(2026, 12, 2, 9, 0)
+    plan = demo_plan(load_catalogue(), now)
+    assert [t.to_text() for t in plan.treatments] == [
+        "lips,nasolabial_left,nasolabial_right=ha_filler@2026-11-28",
+        "forehead,glabella=botox@2026-12-01T15:30",
+    ]
+    assert (plan.method, plan.margin_mm) == ("hands", 10)
+    other = _broken(raw_catalogue, lambda d: [d.pop("demo"), d["defaults"].pop("product"),
+                                              d["defaults"].pop("method")])
+    catalogue = parse_catalogue(other)
+    assert demo_plan(catalogue, now).treatments == ()
+    assert (catalogue.default_product, catalogue.default_method) == ("ha_filler", "hands")  # the first listed

@@ -21,16 +21,6 @@ FACE_OVAL = [10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365
 MIDLINE = [10, 151, 9, 8, 168, 6, 197, 195, 5, 4, 1, 19, 94, 2, 164, 0, 17, 18, 200, 199, 175, 152]
 
 
-@pytest.fixture(scope="module")
-def catalogue():
-    return load_catalogue()
-
-
-@pytest.fixture(scope="module")
-def index(catalogue):
-    return GeometryIndex.from_catalogue(catalogue)
-
-
 def self_intersections(polygon: np.ndarray) -> int:
     """How many pairs of non-adjacent edges of a closed polygon cross (all pairs at once, by broadcasting)."""
     a, b = polygon, np.roll(polygon, -1, axis=0)

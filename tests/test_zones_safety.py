@@ -8,9 +8,8 @@ from datetime import date, datetime, timedelta
 import cv2
 import numpy as np
 import pytest
-import yaml
 
-from zones.catalogue import DEFAULT_CATALOGUE, load_catalogue, parse_catalogue
+from zones.catalogue import parse_catalogue
 from zones.geometry import GeometryIndex, face_geometry
 from zones.plan import Plan, PlanError, Treatment, parse_treatment
 from zones.report import face_report
@@ -27,21 +26,6 @@ from zones.safety import (
 
 TODAY = date(2026, 11, 22)
 CHEEK_LINES = ("mid_cheek", "upper_cheek")
-
-
-@pytest.fixture(scope="module")
-def catalogue():
-    return load_catalogue()
-
-
-@pytest.fixture(scope="module")
-def raw_catalogue() -> dict:
-    return yaml.safe_load(DEFAULT_CATALOGUE.read_text())
-
-
-@pytest.fixture(scope="module")
-def index(catalogue):
-    return GeometryIndex.from_catalogue(catalogue)
 
 
 def line_statuses(index: GeometryIndex, statuses: np.ndarray, face: int = 0) -> dict[str, np.ndarray]:
@@ -191,6 +175,18 @@ def test_timeline_gives_every_method(catalogue) -> None:
     assert by_method["hands"].safe_from == datetime(2026, 12, 4)
     assert by_method["microcurrent"].safe_from == datetime(2026, 11, 27)
     assert all(e.area_id == "nasolabial_left" and e.status_today == NO_TOUCH for e in entries)
+
+
+def test_timeline_gives_each_area_its_strictest_verdict(catalogue) -> None:
+    """Two treatments on one area: one entry per method, dated from the later one, as ``evaluate`` says."""
+    treated = ("lips=ha_filler@2026-11-01", "lips,chin=ha_filler@2026-11-15")
+    plan = Plan(tuple(map(parse_treatment, treated)), "hands", TODAY)
+    entries = timeline(plan, catalogue)
+    assert [(e.area_id, e.method) for e in entries[:2]] == [("lips", "hands"), ("chin", "hands")]
+    lips = next(e for e in entries if (e.area_id, e.method) == ("lips", "hands"))
+    assert lips.treated_at == datetime(2026, 11, 15)
+    assert lips.safe_from == evaluate(plan, catalogue).verdict("lips").safe_from == datetime(2026, 11, 29)
+    assert len(entries) == 2 * len(catalogue.methods)
 
 
 def test_unknown_ids_are_refused_clearly(catalogue) -> None:

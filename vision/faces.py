@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 NUM_LANDMARKS = 478
 IRIS_RIGHT = np.arange(468, 473)  # subject's right iris: centre then 4 rim points
 IRIS_LEFT = np.arange(473, 478)  # subject's left iris
 
 
-def boxes_of(landmarks: np.ndarray) -> np.ndarray:
+def boxes_of(landmarks: NDArray[np.floating[Any]]) -> NDArray[np.float32]:
     """Bounding boxes ``(F, 4) float32`` x0, y0, x1, y1 of landmarks ``(F, N, 2 or 3)`` in pixels."""
     if landmarks.ndim != 3 or landmarks.shape[2] < 2:
         raise ValueError(f"landmarks must be (F, N, 2 or 3), got {landmarks.shape}")
@@ -62,12 +64,12 @@ class Faces:
     Landmark ids always name the subject's own side, also when ``mirrored`` is true.
     """
 
-    landmarks: np.ndarray
-    boxes: np.ndarray
-    poses: np.ndarray
+    landmarks: NDArray[np.float32]
+    boxes: NDArray[np.float32]
+    poses: NDArray[np.float32]
     image_size: tuple[int, int]  # (width, height)
     quality: tuple[FaceQuality, ...] = ()
-    blendshapes: np.ndarray | None = None
+    blendshapes: NDArray[np.float32] | None = None
     blendshape_names: tuple[str, ...] = ()
     mirrored: bool = False
     timestamp_ms: int | None = field(default=None, compare=False)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal, cast
 
 import cv2
 import numpy as np
+from numpy.typing import NDArray
 
 ColorOrder = Literal["bgr", "rgb"]
 
@@ -17,7 +18,9 @@ _CONVERSIONS = {
 }
 
 
-def to_rgb_uint8(image: np.ndarray, color: ColorOrder, *, out: np.ndarray | None = None) -> np.ndarray:
+def to_rgb_uint8(
+    image: NDArray[Any], color: ColorOrder, *, out: NDArray[np.uint8] | None = None
+) -> NDArray[np.uint8]:
     """Return ``image`` as a C-contiguous ``(H, W, 3) uint8`` RGB array.
 
     Accepts ``(H, W)`` grey, ``(H, W, 1)``, ``(H, W, 3)`` and ``(H, W, 4)`` images in uint8, uint16, bool or
@@ -41,8 +44,8 @@ def to_rgb_uint8(image: np.ndarray, color: ColorOrder, *, out: np.ndarray | None
     if code is None:
         return np.ascontiguousarray(array)
     if out is not None and out.shape == (*array.shape[:2], 3) and out.dtype == np.uint8:
-        return cv2.cvtColor(array, code, dst=out)
-    return cv2.cvtColor(array, code)
+        return cast("NDArray[np.uint8]", cv2.cvtColor(array, code, dst=out))
+    return cast("NDArray[np.uint8]", cv2.cvtColor(array, code))
 
 
 def _to_uint8(array: np.ndarray) -> np.ndarray:

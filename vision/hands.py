@@ -18,7 +18,7 @@ from mediapipe.tasks.python import vision as mp_vision
 
 from vision.assets import HAND_LANDMARKER, ensure
 from vision.frames import ColorOrder, to_rgb_uint8
-from vision.landmarker import WARM_UP_TIMESTAMP_MS, OwnedTask, start_quietly
+from vision.tasks import WARM_UP_TIMESTAMP_MS, OwnedTask, StrictClock, start_quietly
 
 NUM_HAND_LANDMARKS = 21
 FINGER_NAMES = ("thumb", "index", "middle", "ring", "pinky")
@@ -167,7 +167,7 @@ class HandTracker(_HandLandmarker):
     def __init__(self, options: HandOptions | None = None) -> None:
         super().__init__(options or HandOptions(), mp_vision.RunningMode.VIDEO)
         self._calls = 0
-        self._last_timestamp_ms = WARM_UP_TIMESTAMP_MS
+        self._clock = StrictClock(WARM_UP_TIMESTAMP_MS)
         self._last: Hands | None = None
 
     def track(self, image: np.ndarray, timestamp_ms: float, *, color: ColorOrder) -> Hands:
@@ -176,8 +176,7 @@ class HandTracker(_HandLandmarker):
         As ``FaceTracker.track``: a time stamp that does not increase is moved to 1 ms after the previous
         frame, so both trackers can be fed the same clock. ``Hands.timestamp_ms`` holds the stamp used.
         """
-        stamp = max(int(timestamp_ms), self._last_timestamp_ms + 1)
-        self._last_timestamp_ms = stamp
+        stamp = self._clock.stamp(timestamp_ms)
         skip = self._calls % self.options.stride != 0
         self._calls += 1
         if skip and self._last is not None and self._last.image_size == _size_of(image):

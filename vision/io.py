@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import struct
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
@@ -121,16 +120,3 @@ def _limit_mb() -> str:
 def _first_line(err: BaseException) -> str:
     text = str(err).strip().splitlines()
     return text[0] if text else type(err).__name__
-
-
-def video_frames(path: str | Path, size: tuple[int, int] | None = None) -> Iterator[np.ndarray]:
-    """BGR uint8 frames of a video file, decoded one at a time, resized to ``size`` (w, h) if given."""
-    capture = cv2.VideoCapture(str(path))
-    try:
-        while True:
-            ok, frame = capture.read()
-            if not ok:
-                return
-            yield frame if size is None else cv2.resize(frame, size, interpolation=cv2.INTER_LINEAR)
-    finally:
-        capture.release()

@@ -14,7 +14,7 @@ import tomllib
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import yaml
 from pydantic import (
@@ -177,6 +177,11 @@ class Rule(_Frozen):
     note: str = Field(min_length=1)
     source: str = Field(min_length=1)
 
+    @property
+    def time_matters(self) -> bool:
+        """Whether a treatment's time of day counts: a wait counted in hours (a prescription counts days)."""
+        return self.wait.unit == "h" and self.wait.amount > 0 and self.prescribed is None
+
     @model_validator(mode="after")
     def _bands_nest(self) -> Rule:
         if self.margin_mm is not None and self.caution_mm is not None and self.caution_mm < self.margin_mm:
@@ -195,14 +200,27 @@ class Defaults(_Frozen):
     """Margins for rules that set none, the stroke resampling step, and how vessel-rich areas are handled.
 
     ``vessel_care``: ``treated`` adds ``vessel_care_tail`` of caution after a treated vessel-rich area's own
-    caution tail; ``always`` also shows untreated vessel-rich areas as caution.
+    caution tail; ``always`` also shows untreated vessel-rich areas as caution. ``product`` / ``method``: what
+    a new treatment and a new plan start with (None: the first listed).
     """
+
+    product: Identifier | None = None
+    method: Identifier | None = None
 
     margin_mm: float = Field(default=10.0, ge=0, le=100)
     caution_mm: float = Field(default=20.0, ge=0, le=200)
     stroke_spacing_mm: float = Field(default=4.0, gt=0.5, le=50)
     vessel_care: Literal["treated", "always"] = "treated"
     vessel_care_tail: Span = Span(amount=7, unit="d")
+
+
+class DemoTreatment(_Frozen):
+    """One treatment of the demonstration plan: areas, product, how many days before today, time of day."""
+
+    areas: tuple[Identifier, ...] = Field(min_length=1)
+    product: Identifier
+    days_ago: int = Field(ge=0, le=365)
+    time: str | None = Field(default=None, pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
 class Catalogue(_Frozen):
@@ -217,6 +235,7 @@ class Catalogue(_Frozen):
     rules: tuple[Rule, ...] = Field(min_length=1)
     areas: tuple[Area, ...] = Field(min_length=1)
     lines: tuple[Line, ...] = Field(min_length=1)
+    demo: tuple[DemoTreatment, ...] = ()
     source_path: str = ""
 
     @model_validator(mode="after")
@@ -250,6 +269,16 @@ class Catalogue(_Frozen):
                 problems.append(
                     f"lines[{i}] ({line.id}): drains_to: unknown lymph-node group {line.drains_to!r}"
                 )
+        for i, item in enumerate(self.demo):
+            unknown = [a for a in item.areas if a not in areas]
+            if unknown:
+                problems.append(f"demo[{i}]: areas: unknown area {', '.join(map(repr, unknown))}")
+            if item.product not in products:
+                problems.append(f"demo[{i}]: product: unknown product {item.product!r}")
+        for name, known in (("product", products), ("method", methods)):
+            value = getattr(self.defaults, name)
+            if value is not None and value not in known:
+                problems.append(f"defaults: {name}: unknown {name} {value!r}")
         steps = {line.step for line in self.lines}
         for i, phase in enumerate(self.session):
             missing = [s for s in phase.steps if s not in steps]
@@ -279,6 +308,37 @@ class Catalogue(_Frozen):
 
     def method_ids(self) -> tuple[str, ...]:
         return tuple(m.id for m in self.methods)
+
+    @property
+    def default_product(self) -> str:
+        """The product a new treatment starts with."""
+        return self.defaults.product or self.products[0].id
+
+    @property
+    def default_method(self) -> str:
+        """The method a new plan starts with."""
+        return self.defaults.method or self.methods[0].id
+
+    def areas_by_kind(self) -> tuple[Area, ...]:
+        """The areas grouped by kind in the order of ``AreaKind``, in catalogue order within a kind."""
+        order = get_args(AreaKind)
+        return tuple(sorted(self.areas, key=lambda a: order.index(a.kind)))
+
+    def time_matters(self, product: str) -> bool:
+        """Whether a treatment with ``product`` needs its time of day: one of its rules waits in hours."""
+        return any(rule.time_matters for rule in self.rules if rule.product == product)
+
+    def session_lines(self) -> tuple[tuple[str, Line], ...]:
+        """The guided session: (phase label, line) in the order of the catalogue's ``session`` phases."""
+        by_step: dict[int, list[Line]] = {}
+        for line in self.lines:
+            by_step.setdefault(line.step, []).append(line)
+        return tuple(
+            (phase.label, line)
+            for phase in self.session
+            for step in phase.steps
+            for line in by_step.get(step, [])
+        )
 
     def rule_for(self, product: str, method: str, area_id: str) -> Rule | None:
         """The rule deciding ``product`` x ``method`` on ``area_id``: an area-specific rule wins."""
@@ -317,7 +377,7 @@ def _entry_name(raw: Any, loc: Sequence[Any]) -> str:
 
 
 def _format_errors(path: str, raw: Any, error: ValidationError) -> str:
-    lines = []
+    lines: list[str] = []
     for item in error.errors():
         loc = item.get("loc", ())
         message = str(item.get("msg", "invalid")).removeprefix("Value error, ")

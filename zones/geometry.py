@@ -11,8 +11,10 @@ import functools
 import itertools
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from vision.faces import IRIS_LEFT, IRIS_RIGHT, NUM_LANDMARKS, Faces
 from zones.catalogue import Catalogue
@@ -83,10 +85,10 @@ class FaceGeometry:
     """
 
     index: GeometryIndex
-    area_points: np.ndarray
-    line_points: np.ndarray
-    px_per_mm: np.ndarray
-    boxes: np.ndarray
+    area_points: NDArray[np.float32]
+    line_points: NDArray[np.float32]
+    px_per_mm: NDArray[np.float32]
+    boxes: NDArray[np.float32]
 
     @property
     def area_ids(self) -> tuple[str, ...]:
@@ -111,21 +113,21 @@ class FaceGeometry:
     def __len__(self) -> int:
         return int(self.area_points.shape[0])
 
-    def polygons(self, face: int) -> list[np.ndarray]:
+    def polygons(self, face: int) -> list[NDArray[np.float32]]:
         """Outlines of one face as a list of (n, 2) arrays (for cv2.polylines/fillPoly)."""
         return np.split(self.area_points[face], self.index.area_offsets[1:-1])
 
-    def strokes(self, face: int) -> list[np.ndarray]:
+    def strokes(self, face: int) -> list[NDArray[np.float32]]:
         """Resampled strokes of one face as a list of (n, 2) arrays in drawing order."""
         return np.split(self.line_points[face], self.index.line_offsets[1:-1])
 
-    def segment_midpoints(self) -> np.ndarray:
+    def segment_midpoints(self) -> NDArray[np.float32]:
         """(F, S, 2) float32 midpoints of every stroke segment."""
         start = self.index.segment_start
         return 0.5 * (self.line_points[:, start] + self.line_points[:, start + 1])
 
 
-def _check_landmarks(landmarks: np.ndarray) -> np.ndarray:
+def _check_landmarks(landmarks: NDArray[Any]) -> NDArray[np.float32]:
     array = np.asarray(landmarks)
     if array.ndim != 3 or array.shape[1] != NUM_LANDMARKS or array.shape[2] not in (2, 3):
         raise ValueError(f"landmarks must be (F, 478, 2|3), got {array.shape}")
@@ -139,7 +141,9 @@ def _check_landmarks(landmarks: np.ndarray) -> np.ndarray:
     return xy
 
 
-def face_axes(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def face_axes(
+    xy: NDArray[np.float32],
+) -> tuple[NDArray[np.float32], NDArray[np.float32], NDArray[np.float32]]:
     """The face's own axes from ``(F, 478, 2)`` landmarks: across (F, 2) unit vector towards the subject's
     left, down (F, 2) unit vector from forehead (10) to chin (152), and the face height (F,) in pixels.
 
@@ -157,7 +161,7 @@ def face_axes(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return (across * sign[:, None]).astype(np.float32), down.astype(np.float32), height.astype(np.float32)
 
 
-def px_per_mm(xy: np.ndarray) -> np.ndarray:
+def px_per_mm(xy: NDArray[np.float32]) -> NDArray[np.float32]:
     """Pixels per millimetre of each face, ``(F, 478, 2)`` -> ``(F,)`` float32.
 
     The horizontal iris diameter (about 11.7 mm in adults; irises are landmarks 468-477) averaged over both
@@ -180,7 +184,7 @@ def _control_points(xy: np.ndarray, index: np.ndarray, offset: np.ndarray) -> np
     return xy[:, index] + height[:, None, None] * shift
 
 
-def face_geometry(faces: Faces | np.ndarray, index: GeometryIndex) -> FaceGeometry:
+def face_geometry(faces: Faces | NDArray[np.floating[Any]], index: GeometryIndex) -> FaceGeometry:
     """Areas and resampled strokes of every face: ``Faces`` or ``(F, 478, 2|3)`` landmarks -> geometry.
 
     Raises ``ValueError`` for a wrong shape or non-finite coordinates.
@@ -194,7 +198,7 @@ def face_geometry(faces: Faces | np.ndarray, index: GeometryIndex) -> FaceGeomet
     return FaceGeometry(index, area_points, line_points, px_per_mm(xy), boxes)
 
 
-def reference_landmarks() -> np.ndarray:
+def reference_landmarks() -> NDArray[np.float32]:
     """A frontal reference face, ``(1, 478, 2)`` float32 in millimetres, used to plan stroke resampling.
 
     Made from the landmarks of samples/grace_hopper.jpg, scaled by its iris and averaged with its mirror image

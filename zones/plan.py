@@ -16,7 +16,7 @@ import re
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -240,9 +240,11 @@ def build_plan(
     method: str | None = None,
     today: str | date | datetime | None = None,
     plan_path: str | os.PathLike[str] | None = None,
+    margin_mm: float | None = None,
     catalogue: Catalogue | None = None,
 ) -> Plan:
-    """The plan the CLI flags describe: ``--plan`` file first, ``--treat`` items added, ``--method`` wins.
+    """The plan the CLI flags describe: ``--plan`` file first, ``--treat`` items added, ``--method`` and
+    ``--margin`` (``margin_mm``) win over the file's.
 
     ``today`` is text (``YYYY-MM-DD[THH:MM]`` or ``now``), a date/datetime, or None for now. With
     ``catalogue`` every id is checked. Raises ``PlanError`` with a message fit for the command line.
@@ -250,10 +252,28 @@ def build_plan(
     moment = parse_today(today) if today is None or isinstance(today, str) else today
     base = load_plan(plan_path, today=moment) if plan_path is not None else Plan(today=moment)
     added = tuple(parse_treatment(text) for text in treatments)
-    plan = Plan(base.treatments + added, method or base.method, moment, base.margin_mm, base.caution_mm)
+    margin = base.margin_mm if margin_mm is None else margin_mm
+    plan = Plan(base.treatments + added, method or base.method, moment, margin, base.caution_mm)
     if catalogue is not None:
         plan.check(catalogue)
     return plan
+
+
+def demo_plan(catalogue: Catalogue, now: datetime) -> Plan:
+    """The catalogue's demonstration plan, dated back from ``now``, with the catalogue's default method."""
+    treatments = tuple(
+        Treatment(
+            item.areas,
+            item.product,
+            datetime.combine(
+                now.date() - timedelta(days=item.days_ago),
+                time.fromisoformat(item.time) if item.time else time(),
+            ),
+            has_time=item.time is not None,
+        )
+        for item in catalogue.demo
+    )
+    return Plan(treatments, catalogue.default_method, now, margin_mm=catalogue.defaults.margin_mm)
 
 
 def save_plan(plan: Plan, path: str | os.PathLike[str], *, include_today: bool = False) -> Path:

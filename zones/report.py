@@ -8,7 +8,8 @@ import numpy as np
 
 from zones.catalogue import Catalogue
 from zones.geometry import FaceGeometry
-from zones.safety import STATUS_NAMES, SafetyMap, format_moment
+from zones.safety import CAUTION, NO_TOUCH, STATUS_NAMES, SafetyMap
+from zones.wording import format_day, format_moment
 
 
 def _points(array: np.ndarray) -> list[list[float]]:
@@ -58,3 +59,18 @@ def face_report(
         )
     ]
     return {"zones": zones, "strokes": strokes}
+
+
+def attention_rows(safety: SafetyMap, catalogue: Catalogue) -> list[dict[str, str]]:
+    """The areas that are not simply safe, for the app's plan table: area, status, until, why, source."""
+    return [
+        {
+            "area": area.label,
+            "status": "no touch" if verdict.status == NO_TOUCH else "gently",
+            "until": format_day(verdict.safe_from if verdict.status == NO_TOUCH else verdict.caution_until),
+            "why": verdict.reason,
+            "source": verdict.source,
+        }
+        for area, verdict in zip(catalogue.areas, safety.verdicts, strict=True)
+        if verdict.status in (NO_TOUCH, CAUTION)
+    ]

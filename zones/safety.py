@@ -12,10 +12,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import numpy as np
+from numpy.typing import NDArray
 
 from zones.catalogue import Catalogue, Prescription, Rule
 from zones.geometry import FaceGeometry, GeometryIndex
 from zones.plan import Plan, PlanError, Treatment
+from zones.wording import format_day
 
 SAFE, CAUTION, NO_TOUCH = 0, 1, 2
 STATUS_NAMES: tuple[str, str, str] = ("safe", "caution", "no_touch")
@@ -80,17 +82,8 @@ class SafetyMap:
         return self.verdicts[self.area_ids.index(area_id)]
 
 
-def format_moment(moment: datetime | None) -> str | None:
-    """ISO date when the moment is a midnight (day-counted rules), else ISO date and minutes."""
-    if moment is None:
-        return None
-    if moment.hour == 0 and moment.minute == 0:
-        return moment.date().isoformat()
-    return moment.strftime("%Y-%m-%dT%H:%M")
-
-
 def _describe(treatment: Treatment, rule: Rule, method: str) -> str:
-    return f"{treatment.product} on {treatment.when_text}, {method}: wait {rule.wait.text}"
+    return f"{treatment.product} on {format_day(treatment.treated_at)}, {method}: wait {rule.wait.text}"
 
 
 def _wait_starts(treatment: Treatment, rule: Rule) -> datetime:
@@ -107,11 +100,12 @@ def _treatment_verdict(area_id: str, treatment: Treatment, rule: Rule, plan: Pla
         until = treatment.treated_at + timedelta(days=rule.prescribed.days)
         p = rule.prescribed
         active = now < until
+        done = f"{treatment.product} on {format_day(treatment.treated_at)}"
         reason = (
-            f"{treatment.product} on {treatment.when_text}: massage prescribed, {p.minutes:g} min "
-            f"{p.times_per_day}x a day until {format_moment(until)}"
+            f"{done}: massage prescribed, {p.minutes:g} min {p.times_per_day}x a day "
+            f"until {format_day(until)}"
             if active
-            else f"{treatment.product} on {treatment.when_text}: prescribed massage days are over"
+            else f"{done}: prescribed massage days are over"
         )
         return Verdict(
             area_id, SAFE, None, until, reason, rule.source, rule.note, rule, p if active else None
@@ -120,11 +114,11 @@ def _treatment_verdict(area_id: str, treatment: Treatment, rule: Rule, plan: Pla
     caution_until = safe_from + rule.caution_tail.delta
     base = _describe(treatment, rule, plan.method)
     if now < safe_from:
-        status, reason = NO_TOUCH, f"{base}; no touching until {format_moment(safe_from)}"
+        status, reason = NO_TOUCH, f"{base}; no touching until {format_day(safe_from)}"
     elif now < caution_until:
-        status, reason = CAUTION, f"{base} (over); gently until {format_moment(caution_until)}"
+        status, reason = CAUTION, f"{base} (over); gently until {format_day(caution_until)}"
     else:
-        status, reason = SAFE, f"{base} (over since {format_moment(safe_from)})"
+        status, reason = SAFE, f"{base} (over since {format_day(safe_from)})"
     return Verdict(area_id, status, safe_from, caution_until, reason, rule.source, rule.note, rule)
 
 
@@ -151,7 +145,7 @@ def _area_verdict(
         extra_care_until = worst.caution_until + catalogue.defaults.vessel_care_tail.delta
         if worst.status == NO_TOUCH or plan.moment >= extra_care_until:
             return replace(worst, caution_until=extra_care_until)
-        reason = f"{worst.reason}; vessel-rich area: extra care until {format_moment(extra_care_until)}"
+        reason = f"{worst.reason}; vessel-rich area: extra care until {format_day(extra_care_until)}"
         return replace(worst, status=CAUTION, caution_until=extra_care_until, reason=reason)
     if vessel_care and catalogue.defaults.vessel_care == "always":
         return Verdict(area_id, CAUTION, None, None, "vessel-rich area: extra care", VESSEL_CARE_SOURCE,
@@ -227,8 +221,11 @@ def _evaluate(plan: Plan, catalogue: Catalogue) -> SafetyMap:
 
 
 def distances_to_polygons(
-    points: np.ndarray, starts: np.ndarray, ends: np.ndarray, edge_offsets: np.ndarray
-) -> np.ndarray:
+    points: NDArray[np.float32],
+    starts: NDArray[np.float32],
+    ends: NDArray[np.float32],
+    edge_offsets: NDArray[np.intp],
+) -> NDArray[np.float32]:
     """Distance from points to polygons, 0 inside: points (F, S, 2), edges (F, E, 2) -> (F, S, N) float32.
 
     Polygon n owns edges ``[edge_offsets[n], edge_offsets[n+1])`` (every polygon has at least one edge).
@@ -250,7 +247,7 @@ def distances_to_polygons(
     return np.where(inside, np.float32(0.0), per_polygon).astype(np.float32)
 
 
-def segment_status(geometry: FaceGeometry, safety: SafetyMap) -> np.ndarray:
+def segment_status(geometry: FaceGeometry, safety: SafetyMap) -> NDArray[np.uint8]:
     """Status of every stroke segment of every face: (F, S) uint8 of SAFE / CAUTION / NO_TOUCH.
 
     A segment is NO_TOUCH when its midpoint lies within the margin of a no-touch area (inside counts as 0 mm),
@@ -280,7 +277,9 @@ def segment_status(geometry: FaceGeometry, safety: SafetyMap) -> np.ndarray:
 
 @dataclass(frozen=True)
 class TimelineEntry:
-    """When one treated area is safe again for one method (the app's chart draws these)."""
+    """When one treated area is safe again for one method: the verdict ``evaluate`` gives it (the app's chart
+    draws these). ``treated_at`` is the area's latest treatment; ``safe_from`` is None when nothing is waited
+    for (massage prescribed)."""
 
     area_id: str
     area_label: str
@@ -291,40 +290,41 @@ class TimelineEntry:
     caution_until: datetime | None
     status_today: int
     prescribed: bool
+    source: str
 
 
 def timeline(plan: Plan, catalogue: Catalogue) -> tuple[TimelineEntry, ...]:
-    """Per treatment, treated area and method in the catalogue: the safe-from and caution-until moments."""
+    """Per method in the catalogue, then per treated area in catalogue order: the area's verdict under
+    ``plan`` with that method (the strictest over its treatments, vessel care included)."""
     plan.check(catalogue)
-    areas = {area.id: area for area in catalogue.areas}
+    treatments: dict[str, list[Treatment]] = {}
+    for treatment in plan.treatments:
+        for area_id in treatment.areas:
+            treatments.setdefault(area_id, []).append(treatment)
     entries = []
     for method in catalogue.method_ids():
-        for_method = _with_method(plan, method)
-        for treatment in plan.treatments:
-            for area_id in treatment.areas:
-                rule = catalogue.rule_for(treatment.product, method, area_id)
-                if rule is None:
-                    continue
-                area = areas[area_id]
-                verdict = _area_verdict(area_id, area.vessel_care, [treatment], for_method, catalogue)
-                entries.append(
-                    TimelineEntry(
-                        area_id,
-                        area.label,
-                        treatment.product,
-                        method,
-                        treatment.treated_at,
-                        verdict.safe_from,
-                        verdict.caution_until,
-                        verdict.status,
-                        rule.prescribed is not None,
-                    )
+        safety = evaluate(replace(plan, method=method), catalogue)
+        for area in catalogue.areas:
+            if area.id not in treatments:
+                continue
+            verdict = safety.verdict(area.id)
+            latest = max(t.treated_at for t in treatments[area.id])
+            product = verdict.rule.product if verdict.rule is not None else treatments[area.id][-1].product
+            entries.append(
+                TimelineEntry(
+                    area.id,
+                    area.label,
+                    product,
+                    method,
+                    latest,
+                    verdict.safe_from,
+                    verdict.caution_until,
+                    verdict.status,
+                    verdict.rule is not None and verdict.rule.prescribed is not None,
+                    verdict.source,
                 )
+            )
     return tuple(entries)
-
-
-def _with_method(plan: Plan, method: str) -> Plan:
-    return Plan(plan.treatments, method, plan.today, plan.margin_mm, plan.caution_mm)
 
 
 def next_safe(safety: SafetyMap) -> tuple[str, datetime] | None:

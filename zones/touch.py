@@ -74,12 +74,12 @@ class TouchHits:
     @property
     def areas(self) -> np.ndarray:
         """``(A,) bool``: a fingertip or pad of any hand is in the (dilated) area on any face."""
-        return self.point_hits.any(axis=(0, 1))
+        return np.asarray(self.point_hits.any(axis=(0, 1)), bool)
 
     @property
     def touching_points(self) -> np.ndarray:
         """``(T,) bool``: this point is in some no-touch area."""
-        return self.point_hits.any(axis=(0, 2))
+        return np.asarray(self.point_hits.any(axis=(0, 2)), bool)
 
     def fingers(self) -> np.ndarray:
         """``(A, 5) bool``: which fingers (thumb .. pinky, either hand, tip or pad) are in each area."""
