@@ -8,12 +8,18 @@ same way. Served by bench/live.py with ``streamlit run``; not part of the app.
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
+from pathlib import Path
 
 import av
 import streamlit as st
 from streamlit_webrtc import WebRtcMode, webrtc_streamer
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the app's live.py, not bench/live.py
+
+from live import prepare_stream_context, use_latest_frame_relay
 
 KEY = "live_stream"
 
@@ -40,9 +46,8 @@ if "floor_callback" not in st.session_state:
     st.session_state["floor_callback"] = EmptyCallback()
 callback: EmptyCallback = st.session_state["floor_callback"]
 
-# As live.prepare_stream_context: keep streamlit-webrtc's orphaned-context check from killing a new stream.
-if hasattr(st.session_state.get(KEY), "_last_rendered_run_count"):
-    st.session_state[KEY]._last_rendered_run_count = None
+prepare_stream_context(st.session_state, KEY)
+use_latest_frame_relay()  # the app's transport, as the app sets it up
 context = webrtc_streamer(
     key=KEY,
     mode=WebRtcMode.SENDRECV,
