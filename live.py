@@ -204,13 +204,20 @@ class LiveCallback(Generic[S]):
         timestamp_ms = self._stamps.stamp(start * 1000.0)
         report = FrameReport()
         try:
-            image = frame.to_ndarray(format="bgr24")
+            canvas = frame.reformat(format="bgr24")  # the frame drawn on and sent back
+            image = canvas.to_ndarray()  # (H, W, 3) uint8 BGR, a view of the canvas's pixels: no copy
             if self._function is None:
                 self._function = self._make_frame_function()
             fps = self._status_fps()
             shown, report = self._function(image, timestamp_ms, fps, self.settings.get())
-            self.last_frame.put(shown)
-            out = av.VideoFrame.from_ndarray(np.ascontiguousarray(shown), format="bgr24")
+            if shown is not image and shown.shape == image.shape:  # e.g. the selfie view's flipped copy
+                np.copyto(image, shown)
+            elif shown is not image:
+                canvas = av.VideoFrame.from_ndarray(np.ascontiguousarray(shown), format="bgr24")
+            self.last_frame.put(shown if shown.shape != image.shape else image)
+            # The encoder takes yuv420p: convert here, on this worker thread, rather than on the thread that
+            # feeds the encoder, and once (streamlit-webrtc sends a frame again while the next is processed).
+            out = canvas.reformat(format="yuv420p")
         except Exception as err:  # a bad frame must not end the stream: show it raw, report the error
             self._errors += 1
             self._last_error = f"{type(err).__name__}: {err}"[:200]

@@ -106,10 +106,13 @@ def test_callback_runs_the_frame_function_with_the_current_settings() -> None:
 
     settings = SettingsBox(False)
     callback = LiveCallback(settings, make, clock=FakeClock())
-    plain = callback(make_frame()).to_ndarray(format="bgr24")
+    sent = callback(make_frame())
+    assert sent.format.name == "yuv420p"  # what the encoder takes: converted on the callback's thread
+    plain = sent.to_ndarray(format="bgr24")
     settings.set(True)
     flipped = callback(make_frame()).to_ndarray(format="bgr24")
-    assert plain[0, 0, 0] == 10 and flipped[0, 0, 0] == 90
+    # yuv420p keeps the picture, not exact values (limited-range rounding): dark 10 and light 90 stay apart.
+    assert abs(int(plain[0, 0, 0]) - 10) <= 5 and abs(int(flipped[0, 0, 0]) - 90) <= 5
     assert [mirror for _, mirror in calls] == [False, True]
     assert calls[1][0] > calls[0][0]
     status = callback.status.peek()
