@@ -526,6 +526,7 @@ def inference_ms(width: int, height: int, rounds: int = 2) -> tuple[float, float
 # py-spy's frames are "function (path:line)", the path relative to the folder it was imported from. A stack
 # is classified in two passes, each from the innermost frame outwards: first what the code is doing
 # (operation rules, on the frame and the text of its source line), else which part of the system it is in.
+BLOCKED_STAGE = "blocked (wait, select, sleep: py-spy's idle test missed it)"
 BLOCKED = r"^(Condition\.wait|Event\.wait|\w*Selector\.select|_worker|sleep) \("
 OPERATIONS: tuple[tuple[str, str, str], ...] = (  # (stage, frame pattern, source line pattern)
     ("gc.collect(2) after every Streamlit script run", "", r"gc\.collect"),
@@ -569,7 +570,7 @@ def source_line(frame: str) -> str:
 def classify(stack: list[str]) -> str:
     """The stage of one sampled stack (outermost frame first)."""
     if not stack or re.search(BLOCKED, stack[-1]) or "time.sleep(" in source_line(stack[-1]):
-        return "blocked (wait, select, sleep; py-spy's idle test missed it)"
+        return BLOCKED_STAGE
     for frame in reversed(stack):
         for stage, frame_pattern, line_pattern in OPERATIONS:
             if frame_pattern and not re.search(frame_pattern, frame):
@@ -612,8 +613,12 @@ def profile_tables(window: Window, rate: float = 100.0) -> list[str]:
         ms = 1000.0 * seconds / frames
         if tid in samples:
             by_thread[re.sub(r"[-_]([0-9a-f]{8}-[0-9a-f-]+|\d+(_\d+)?)$", "-#", names[tid])] += ms
-            total = sum(samples[tid].values())
-            for stage, count in samples[tid].items():
+            # A blocked thread burns no CPU: its CPU belongs to the samples where it was working.
+            working = {stage: n for stage, n in samples[tid].items() if stage != BLOCKED_STAGE} or samples[
+                tid
+            ]
+            total = sum(working.values())
+            for stage, count in working.items():
                 stages[stage] += ms * count / total
         else:
             by_thread["(native) " + re.sub(r"\d+$", "#", comm)] += ms
@@ -687,6 +692,7 @@ def main() -> int:
     parser.add_argument("--minutes", type=float, default=0.0, help="a soak: the window lasts this long")
     parser.add_argument("--warmup", type=float, default=5.0, help="seconds streamed before the window")
     parser.add_argument("--no-floor", action="store_true", help="skip the empty-callback transport floor")
+    parser.add_argument("--floor-only", action="store_true", help="measure the transport floor alone")
     parser.add_argument("--profile", action="store_true", help="py-spy the app's server during the window")
     parser.add_argument(
         "--keep-resolution",
@@ -740,8 +746,9 @@ def main() -> int:
                 if not args.no_floor:
                     windows["floor"] = measure(browser, FLOOR_APP, args, "floor", workdir, args.profile)
                     print(describe(windows["floor"]), flush=True)
-                windows["app"] = measure(browser, APP, args, "app", workdir, profile=args.profile)
-                print(describe(windows["app"]), flush=True)
+                if not args.floor_only:
+                    windows["app"] = measure(browser, APP, args, "app", workdir, profile=args.profile)
+                    print(describe(windows["app"]), flush=True)
             finally:
                 browser.close()
         cpu_ms, wall_ms = inference_ms(width, height)
@@ -749,9 +756,9 @@ def main() -> int:
             f"inference: bare detect_for_video {cpu_ms:.1f} ms CPU ({wall_ms:.1f} ms wall) per frame at "
             f"{width}x{height}, load {load_average()}"
         )
-        app = windows["app"]
-        if app.probe_errors:
-            print("page probe errors: " + "; ".join(app.probe_errors[:5]))
+        for window in windows.values():
+            if window.probe_errors:
+                print(f"{window.label}: page probe errors: " + "; ".join(window.probe_errors[:5]))
         if args.profile:
             for window in windows.values():
                 print(f"{window.label}:")
@@ -759,7 +766,7 @@ def main() -> int:
     finally:
         if args.keep is None:
             shutil.rmtree(workdir, ignore_errors=True)
-    s = summary(windows["app"])
+    s = summary(windows["floor" if args.floor_only else "app"])
     print(
         f"fps={s['fps']:.1f} painted_fps={s['painted_fps']:.1f} server_ms={s['server_ms']:.1f} "
         f"inference_ms={cpu_ms:.1f} ratio={s['server_ms'] / cpu_ms:.2f} "
