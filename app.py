@@ -25,6 +25,7 @@ import cv2
 import numpy as np
 import pandas as pd
 import streamlit as st
+from pydantic import ValidationError
 from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
 from live import (
@@ -37,17 +38,19 @@ from live import (
     replay_clip,
     use_latest_frame_relay,
 )
+from overlays.scene import SceneData
 from pipeline import OverlayOptions, Settings, catalogue_for, pipeline_for
 from vision.assets import SAMPLE_CLIP, AssetError, ensure
 from vision.faces import Faces
+from vision.finder import FaceFinder
 from vision.hands import HandDetector, Hands
 from vision.io import ImageError, read_image
-from vision.landmarker import FaceDetector
 from vision.video import VideoError
-from zones.catalogue import Catalogue, CatalogueError
+from zones.catalogue import Catalogue, CatalogueError, Span
+from zones.evidence import evidence_rows
 from zones.plan import Plan, PlanError, Treatment, demo_plan, plan_from_json
 from zones.report import attention_rows
-from zones.safety import evaluate, timeline
+from zones.safety import WARNING_SIGN_REPORTED, evaluate, sources_text, timeline
 from zones.wording import DISCLAIMER, TAGLINE, format_day
 
 LOG = logging.getLogger("facezones.app")
@@ -60,22 +63,16 @@ CLIP_SOURCES = ("Sample clip", "Upload")
 PREVIEW_DAYS = 28
 REPLAY_SECONDS = 20.0
 MAX_TREATMENTS = 4
-CONTRAINDICATIONS = (
-    "Heart problems",
-    "Vessel problems (veins, circulation, easy bruising)",
-    "Lymph-node problems",
-    "Skin problems on the face or neck: inflammation, infection or broken skin",
-)
-STOP_SIGNS = ("redness", "swelling", "burning", "itching", "hives or a rash")
 
 
 # ---------------------------------------------------------------- shared resources (one per server) ---
 
 
 @st.cache_resource(show_spinner="Loading the face model…")
-def shared_detector() -> tuple[FaceDetector, threading.Lock]:
-    """One IMAGE-mode detector for every session; MediaPipe graphs are not thread-safe, hence the lock."""
-    return FaceDetector(), threading.Lock()
+def shared_detector() -> tuple[FaceFinder, threading.Lock]:
+    """One face finder (detector + IMAGE-mode landmarker) for every session; MediaPipe graphs are not
+    thread-safe, hence the lock."""
+    return FaceFinder(), threading.Lock()
 
 
 @st.cache_resource(show_spinner="Loading the hand model…")
@@ -114,6 +111,13 @@ def seed_widgets(state: Any, plan: Plan) -> None:
     state["method"] = plan.method
     if plan.margin_mm is not None:
         state["margin_mm"] = float(plan.margin_mm)
+    if plan.caution_band_mm is not None:
+        state["caution_band_mm"] = float(plan.caution_band_mm)
+    for i, treatment in enumerate(plan.treatments):
+        waits = {wait.code for _, wait in treatment.injector_waits}
+        state[f"t{i}_injector"] = waits.pop() if len(waits) == 1 else ""
+    for question, answer in plan.screening:
+        state[f"screen_{question}"] = "Yes" if answer else "No"
 
 
 def on_plan_upload() -> None:
@@ -149,8 +153,8 @@ class Display:
     touch_guard: bool = False
 
 
-def sidebar_plan(catalogue: Catalogue, now: datetime) -> tuple[list[Treatment], str, float]:
-    """The treatment rows, the method and the margin, as chosen in the sidebar."""
+def sidebar_plan(catalogue: Catalogue, now: datetime) -> tuple[list[Treatment], str, float, float]:
+    """The treatment rows, the method, the margin and the caution band, as chosen in the sidebar."""
     labels = {a.id: f"{a.kind.capitalize()} · {a.label}" for a in catalogue.areas}
     products = {p.id: p.label for p in catalogue.products}
     st.sidebar.header("Treatment plan")
@@ -167,8 +171,19 @@ def sidebar_plan(catalogue: Catalogue, now: datetime) -> tuple[list[Treatment], 
         if has_time:
             at = box.time_input("Time", key=f"t{i}_time", step=timedelta(minutes=15))
             moment = datetime.combine(day, at)
+        injector = box.text_input("Your injector's wait (optional)", key=f"t{i}_injector",
+                                  placeholder="e.g. 2d or 36h",
+                                  help="The wait your own injector gave for these areas: it wins over the "
+                                       "catalogue, and the page says so.")
+        waits: tuple[tuple[str, Span], ...] = ()
+        if injector.strip():
+            try:
+                span = Span.model_validate(injector.strip())
+                waits = tuple((area, span) for area in areas)
+            except ValidationError:
+                box.error(f"{injector!r} is not a wait: write it like 2d or 36h. The catalogue decides.")
         if areas:
-            treatments.append(Treatment(tuple(areas), product, moment, has_time))
+            treatments.append(Treatment(tuple(areas), product, moment, has_time, injector_waits=waits))
     add, remove = st.sidebar.columns(2)
     add.button("Add treatment", on_click=_add_treatment, args=(catalogue.default_product,),
                disabled=len(treatments) >= MAX_TREATMENTS, width="stretch")
@@ -178,12 +193,15 @@ def sidebar_plan(catalogue: Catalogue, now: datetime) -> tuple[list[Treatment], 
     method = st.sidebar.radio("Method", list(methods), format_func=methods.get, key="method")
     margin = st.sidebar.slider("Margin around treated areas (mm)", 0.0, 30.0, step=1.0, key="margin_mm",
                                help="Skin kept clear around each no-touch area, on top of the area itself.")
-    return treatments, method, margin
+    band = st.sidebar.slider("Caution band outside the margin (mm)", 0.0, 30.0, step=1.0,
+                             key="caution_band_mm",
+                             help="Strokes this close beyond the margin show as caution (light pressure).")
+    return treatments, method, margin, band
 
 
 def _add_treatment(product: str) -> None:
     i = st.session_state["treatment_count"]
-    st.session_state.update({f"t{i}_areas": [], f"t{i}_product": product,
+    st.session_state.update({f"t{i}_areas": [], f"t{i}_product": product, f"t{i}_injector": "",
                              f"t{i}_date": date.today(), f"t{i}_time": clock_time(12, 0),
                              "treatment_count": i + 1})
 
@@ -223,6 +241,7 @@ def init_state(catalogue: Catalogue, now: datetime) -> None:
         return
     seed_widgets(st.session_state, demo_plan(catalogue, now))
     st.session_state.update({
+        "caution_band_mm": catalogue.defaults.caution_band_mm, "warning_open": False,
         "layers": ["Guide", "Labels", "Legend", "Status HUD"],
         "opacity": 0.42, "mirror": True, "large_labels": False, "touch_guard": False, "preview_days": 0,
         "mode": MODES[0], "photo_source": PHOTO_SOURCES[0], "clip_source": CLIP_SOURCES[0], "step": 0,
@@ -244,12 +263,64 @@ def friendly_errors(what: str) -> Iterator[None]:
         st.error(f"Sorry, {what} failed ({type(err).__name__}). Try another file or setting.")
 
 
+def screening(catalogue: Catalogue) -> dict[str, bool]:
+    """The catalogue's contraindication questions, in plain view before any guidance; the answers given so
+    far (question id -> True for "yes"). They are part of the plan: saved and loaded with it."""
+    answers: dict[str, bool] = {}
+    with st.container(border=True, key="screening"):
+        st.markdown("**Before any guidance: do any of these apply to you?**")
+        for question in catalogue.screening:
+            answer = st.radio(question.question, ["No", "Yes"], index=None, horizontal=True,
+                              key=f"screen_{question.id}")
+            if answer is not None:
+                answers[question.id] = answer == "Yes"
+    return answers
+
+
+def guidance_notice(settings: Settings) -> None:
+    """Why no stroke is shown and what to do, when guidance is withheld."""
+    safety = pipeline_for(settings).safety
+    if not safety.withheld:
+        return
+    guidance = safety.guidance
+    if guidance.answered_yes or settings.warning_sign:
+        lines = [f"- {reason} **{action}**" for reason, action in
+                 zip(guidance.reasons, guidance.actions, strict=True)]  # fmt: skip
+        st.error("**Guidance withheld: no stroke is shown as safe.** Treated areas still show.\n"
+                 + "\n".join(lines), icon="⛔")
+    else:
+        st.warning("**Answer the questions above first:** until then no stroke is shown. Treated areas "
+                   "still show.", icon="✋")
+
+
+def _open_warning() -> None:
+    st.session_state["warning_open"] = True
+
+
+def _close_warning() -> None:
+    st.session_state["warning_open"] = False
+
+
+def warning_sign_panel(catalogue: Catalogue) -> None:
+    """What to do at a warning sign, tier by tier (urgent first); guidance is paused while this is open."""
+    with st.container(border=True, key="warning_panel"):
+        st.markdown("### Guidance is paused: what to do")
+        for tier in catalogue.stop_signs:
+            signs = "\n".join(f"- {sign}" for sign in tier.signs)
+            text = f"**{tier.title}** if you see:\n{signs}\n\n{tier.action}"
+            if tier.threshold:
+                text += f"\n\n{tier.threshold}"
+            (st.error if tier.level == "urgent" else st.warning)(text)
+            cited = catalogue.evidence(tier.sources)
+            st.caption("Sources: " + "; ".join(
+                f"{e.publisher} ({e.grade_text}){' ' + e.address if e.address else ''}" for e in cited))
+        st.button("The signs are gone: resume guidance", on_click=_close_warning, key="warning_close")
+
+
 def before_you_start(catalogue: Catalogue) -> None:
-    with st.expander("Before you start: questions, stop signs and sources", expanded=False):
-        st.markdown("**Do not use massage guidance without a doctor's advice if you have:**")
-        st.markdown("\n".join(f"- {item}" for item in CONTRAINDICATIONS))
-        st.markdown("**Stop at once and contact your practitioner at any sign of an adverse reaction:** "
-                    + ", ".join(STOP_SIGNS) + ".")
+    with st.expander("Stop signs, and every rule with its sources", expanded=False):
+        for tier in catalogue.stop_signs:
+            st.markdown(f"**{tier.title}:** {'; '.join(tier.signs)}. {tier.action} {tier.threshold}")
         st.markdown("Self-massage done wrongly can cause swelling: prefer guidance from a professional.")
         st.caption(DISCLAIMER)
         st.markdown("**Every rule and its source** (catalogue defaults; a practitioner may edit them):")
@@ -257,10 +328,32 @@ def before_you_start(catalogue: Catalogue) -> None:
         methods = {m.id: m.label for m in catalogue.methods}
         st.dataframe(
             pd.DataFrame([{"product": products[r.product], "method": methods[r.method], "wait": r.wait.text,
-                           "areas": ", ".join(r.areas) or "all", "note": r.note, "source": r.source}
+                           "range": r.range_text, "areas": ", ".join(r.areas) or "all", "note": r.note,
+                           "source": sources_text(catalogue.evidence(r.sources))}
                           for r in catalogue.rules]),
             hide_index=True, width="stretch",
         )
+
+
+def sources_view(plan: Plan, catalogue: Catalogue) -> None:
+    """For every treated area: who decided its verdict, the rule, its default, the range its sources span,
+    and the sources with their figures, one click away."""
+    rows = evidence_rows(evaluate(plan, catalogue), catalogue)
+    if not rows:
+        return
+    st.markdown("**Why? The rule behind each treated area** (open one to see its sources)")
+    for row in rows:
+        until = f" until {row.until}" if row.until else ""
+        title = f"{row.area_label}: {row.status.replace('_', '-')}{until} · decided by {row.decided_by}"
+        with st.expander(title, expanded=False):
+            st.markdown(row.explanation)
+            if row.note:
+                st.caption(row.note)
+            for evidence in row.sources:
+                where = f" [{evidence.address}](https://{evidence.address.replace(' ', '%20')})" if (
+                    evidence.address) else ""
+                st.markdown(f"- **{evidence.publisher}**, *{evidence.title}* ({evidence.grade_text}): "
+                            f"{evidence.figure}.{where}")
 
 
 METHOD_COLOURS = ("#2f7d6d", "#d9822b", "#6c4fc2", "#3d7fc4", "#b8475d")
@@ -313,11 +406,13 @@ def plan_table(plan: Plan, catalogue: Catalogue) -> None:
 # --------------------------------------------------------------------------------- settings and frames ---
 
 
-@st.cache_data(max_entries=16, show_spinner="Finding the face…")
-def detect_faces(image: np.ndarray) -> Faces:
-    detector, lock = shared_detector()
+@st.cache_data(max_entries=16, show_spinner="Finding every face…")
+def detect_faces(image: np.ndarray) -> tuple[Faces, int]:
+    """Every face of a photo, largest first, and how many more the detector saw but could not map."""
+    finder, lock = shared_detector()
     with lock:
-        return detector.detect(image, color="bgr")
+        found = finder.find(image, color="bgr")
+    return found.faces, len(found.unmapped)
 
 
 def detect_hands(image: np.ndarray) -> Hands:
@@ -334,13 +429,14 @@ def encode_png(image_bgr: np.ndarray) -> bytes:
     return encoded.tobytes()
 
 
-def show_faces_message(faces: Faces) -> None:
-    if len(faces) == 0:
-        st.warning("No face found. Use a photo of one face, looking at the camera, in good light.")
-    elif len(faces) > 1:
-        st.info(f"{len(faces)} faces found: each is mapped; the largest comes first.")
-    elif faces.quality and not faces.quality[0].ok:
-        st.warning(f"The map may be off: {faces.quality[0].hint}")
+def show_faces_message(notes: tuple[str, ...], hidden: tuple[str, ...], unmapped: int) -> None:
+    """What was not found or is not drawn: the frame's notes, the areas out of sight, faces left unmapped."""
+    for note in notes:
+        st.warning(note)
+    if hidden:
+        st.markdown("**Turn your head to see:**\n" + "\n".join(f"- {label}" for label in hidden))
+    if unmapped:
+        st.info(f"{unmapped} more face(s) seen but not mapped (too small, blurred or turned).")
 
 
 def show_no_touch(items: tuple[str, ...]) -> None:
@@ -354,17 +450,29 @@ def no_touch_list(settings: Settings) -> None:
     show_no_touch(no_touch_summary(settings))
 
 
-def annotate_still(image: np.ndarray, settings: Settings) -> tuple[np.ndarray, Faces, tuple[str, ...]]:
+def annotate_still(image: np.ndarray, settings: Settings) -> tuple[np.ndarray, SceneData, tuple[str, ...]]:
     """One photo through the shared pipeline: detect (hands too with the touch guard), apply the view, draw.
 
-    Returns the picture, the faces and the labels of the no-touch areas a fingertip is in.
+    Returns the picture, the frame's record and the labels of the no-touch areas a fingertip is in.
     """
-    faces = detect_faces(image)
+    faces, _ = detect_faces(image)
     hands = detect_hands(image) if settings.touch_guard else None
     pipeline = pipeline_for(settings)
     shown, result = pipeline.process(image, faces, hands)
     touching = result.touch.active_labels if result.touch is not None else ()
-    return pipeline.render(shown, result), faces, touching
+    return pipeline.render(shown, result), result, touching
+
+
+def choose_face(image: np.ndarray) -> int | None:
+    """With several faces in the photo, which one the plan applies to (the largest by default)."""
+    faces, _ = detect_faces(image)
+    if len(faces) < 2:
+        return None
+    widths = (faces.boxes[:, 2] - faces.boxes[:, 0]).tolist()
+    names = [f"Face {i + 1}{' (largest)' if i == 0 else ''}, {w:.0f} px wide" for i, w in enumerate(widths)]
+    choice = st.selectbox("The plan applies to", range(len(faces)), format_func=names.__getitem__,
+                          key="plan_face", help="The other faces get a grey outline and no plan.")
+    return int(choice) if choice is not None and choice < len(faces) else None
 
 
 # ---------------------------------------------------------------------------------------------- modes ---
@@ -390,11 +498,12 @@ def photo_mode(settings: Settings, display: Display) -> None:
         if shot is None:
             return
         image, mirror, name = read_image(shot.getvalue()), display.mirror, "snapshot"
-    shown, faces, touching = annotate_still(image, replace(settings, mirror=mirror))
+    face = choose_face(image)
+    shown, result, touching = annotate_still(image, replace(settings, mirror=mirror, face=face))
     picture, notes = st.columns([3, 2])
-    picture.image(shown[:, :, ::-1], caption=f"{name}: {len(faces)} face(s)", width="stretch")
+    picture.image(shown[:, :, ::-1], caption=f"{name}: {len(result.faces)} face(s)", width="stretch")
     with notes:
-        show_faces_message(faces)
+        show_faces_message(result.notes, result.hidden_areas, detect_faces(image)[1])
         if touching:
             st.error("Fingertip in a no-touch area: " + ", ".join(touching))
         no_touch_list(settings)
@@ -466,6 +575,9 @@ def live_status(callback: LiveCallback[Settings], playing: bool) -> None:
                 st.warning(status.report.hint)
             if status.report.touching:
                 st.error("Fingertip in a no-touch area: " + ", ".join(status.report.touching))
+            if status.report.withheld:
+                st.error("Guidance withheld: no stroke is shown.")
+            st.caption(f"Caution (light pressure): {status.report.caution_segments} stroke segment(s)")
             show_no_touch(status.report.no_touch)
             if status.errors:
                 st.error(f"{status.errors} frame(s) could not be mapped and were shown as they came "
@@ -544,30 +656,12 @@ def _on_practitioner() -> None:
         st.session_state["reps"] = 0
 
 
-def screened() -> bool:
-    """The contraindication questions, asked before guidance starts; True once every answer is "No"."""
-    st.markdown("**Before the guided session, do you have any of these?**")
-    answers = [st.radio(question, ["No", "Yes"], index=None, horizontal=True, key=f"contra_{i}")
-               for i, question in enumerate(CONTRAINDICATIONS)]
-    if "Yes" in answers:
-        st.error("Please ask a doctor before any massage: guidance stays off.")
-        return False
-    if None in answers:
-        st.info("Answer each question to start the guided session.")
-        return False
-    return True
-
-
 def practitioner_panel(catalogue: Catalogue) -> str | None:
     """Step controls for the guided session; returns the id of the line to highlight (None: not started)."""
     steps = catalogue.session_lines()
     if not steps:
         st.info("This catalogue defines no session order.")
         return None
-    with st.container(border=True, key="practitioner_questions"):
-        if not screened():
-            return None
-        st.caption("Stop at once at any sign of " + ", ".join(STOP_SIGNS) + ".")
     index = st.session_state["step"] % len(steps)
     phase, line = steps[index]
     nodes = {n.id: n.label for n in catalogue.lymph_nodes}
@@ -606,11 +700,16 @@ def main() -> None:
         st.error(f"The catalogue cannot be used: {err}")
         st.stop()
     init_state(catalogue, now)
-    treatments, method, margin = sidebar_plan(catalogue, now)
+    st.sidebar.button("⚠ I see a warning sign", on_click=_open_warning, type="primary", width="stretch",
+                      key="warning_open_button", help="Pauses guidance and shows what to do.")
+    treatments, method, margin, band = sidebar_plan(catalogue, now)
     display = sidebar_display()
 
     st.title("FaceZones")
     st.caption(f"{TAGLINE} {DISCLAIMER}")
+    if st.session_state.get("warning_open"):
+        warning_sign_panel(catalogue)
+    answers = screening(catalogue)
     before_you_start(catalogue)
     preview, practitioner_column = st.columns([3, 2], vertical_alignment="bottom")
     days = preview.slider("Preview day: how the map changes over the coming days", 0, PREVIEW_DAYS,
@@ -619,7 +718,8 @@ def main() -> None:
                                               on_change=_on_practitioner)
     plan: Plan | None = None
     try:
-        plan = Plan(tuple(treatments), method, now + timedelta(days=days), margin_mm=margin)
+        plan = Plan(tuple(treatments), method, now + timedelta(days=days), margin_mm=margin,
+                    caution_band_mm=band, screening=tuple(answers.items()))
         plan.check(catalogue)
     except PlanError as err:
         st.error(str(err))
@@ -633,10 +733,14 @@ def main() -> None:
         release_stream_context(session_state(), STREAM_KEY)
     if plan is None:
         return
-    current_line = practitioner_panel(catalogue) if practitioner else None
+    warning = WARNING_SIGN_REPORTED if st.session_state.get("warning_open") else None
     settings = Settings(plan=plan, catalogue_path=catalogue_path(), overlay=display.overlay,
-                        current_line=current_line,
-                        touch_guard=display.touch_guard)
+                        touch_guard=display.touch_guard, require_answers=True, warning_sign=warning)
+    guidance_notice(settings)
+    guided = practitioner and not pipeline_for(settings).safety.withheld
+    if practitioner and not guided:
+        st.info("The guided session starts once guidance is given.")
+    settings = replace(settings, current_line=practitioner_panel(catalogue) if guided else None)
     if mode == "Live camera":
         with friendly_errors("the live camera"):
             live_mode(replace(settings, mirror=display.mirror))
@@ -653,6 +757,7 @@ def main() -> None:
         if chart is not None:
             st.altair_chart(chart, width="stretch")
         plan_table(plan, catalogue)
+        sources_view(plan, catalogue)
 
 
 main()

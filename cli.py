@@ -1,34 +1,45 @@
-"""FaceZones on files: ``python cli.py annotate IMAGE --json OUT.json [--out OUT.png] [--mirror] [plan…]``.
+"""FaceZones on files: ``python cli.py annotate IMAGE… --json OUT.json [--out OUT.png] [--mirror] [plan…]``.
 
-Subcommands: ``annotate`` (a photo), ``annotate-video`` (a clip), ``chart`` (a printable chart of a plan).
-A bad input exits non-zero with a one-line message; a photo with no face exits 0 with ``"faces": []``.
+Subcommands: ``annotate`` (photos: files, folders, globs), ``annotate-video`` (a clip), ``chart`` (a printable
+chart of a plan). A bad input exits 2 with a one-line message; ``annotate`` over several photos names each bad
+file on a line of its own, goes on with the rest and exits 2 when any was refused. A photo with no face exits
+0 with ``"faces": []``. The analysis JSON follows ``schemas/analysis.schema.json``.
+Photos: every face is found by the full-range detector and landmarked from its crop; the plan applies to one
+face (``--face N``, index into ``faces``, largest first; default the largest), the others get "no plan".
+``"notes"`` says what was not found or is not drawn (no face, a face too small or turned, a map that does
+not fit, areas out of sight).
 """
 
 from __future__ import annotations
 
 import argparse
+import glob
 import json
 import os
 import sys
 import tempfile
-from collections.abc import Sequence
-from dataclasses import replace
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import cv2
 
 from overlays.chart import save_chart
 from pipeline import OverlayOptions, Pipeline, Settings, StreamProcessor, catalogue_for
 from vision.assets import AssetError
+from vision.finder import FaceFinder, FinderOptions
 from vision.hands import HandDetector
 from vision.io import ImageError, read_image
-from vision.landmarker import FaceDetector, LandmarkerOptions
+from vision.landmarker import LandmarkerOptions
 from vision.video import annotate_video, terminal_progress
 from zones.catalogue import CatalogueError
 from zones.plan import Plan, PlanError, build_plan
+from zones.report import SCHEMA_VERSION, guidance_report
 
 EXIT_BAD_INPUT = 2
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
 
 
 class CliError(Exception):
@@ -36,16 +47,18 @@ class CliError(Exception):
 
 
 def _plan(args: argparse.Namespace) -> Plan:
-    """The plan from ``--plan FILE`` and/or ``--treat``; ``--today``, ``--method`` and ``--margin`` win."""
+    """The plan from ``--plan FILE`` and/or ``--treat``; ``--today``, ``--method``, ``--margin``,
+    ``--caution-band`` and ``--screen`` win; ``--injector-wait`` goes to the latest treatment of its area."""
     return build_plan(args.treat, method=args.method, today=args.today, plan_path=args.plan,
-                      margin_mm=args.margin)
+                      margin_mm=args.margin, caution_band_mm=args.caution_band, screen=args.screen,
+                      injector_waits=args.injector_wait)
 
 
 def _settings(args: argparse.Namespace, *, still: bool = True) -> Settings:
     catalogue_for(args.catalogue)  # a malformed catalogue fails here, with file, entry and field named
-    overlay = OverlayOptions(guide=not still, hud=not still)  # no frozen guide dot or fps on a still
+    overlay = OverlayOptions(guide=not still)  # no frozen guide dot on a still; its HUD holds only the notes
     return Settings(plan=_plan(args), catalogue_path=args.catalogue, mirror=getattr(args, "mirror", False),
-                    overlay=overlay)
+                    overlay=overlay, face=getattr(args, "face", None))
 
 
 def _write_json(path: str, document: dict[str, Any]) -> None:
@@ -67,30 +80,145 @@ def _write_image(path: str, image_bgr: Any) -> None:
     Path(path).write_bytes(encoded.tobytes())
 
 
+@dataclass(frozen=True)
+class Inputs:
+    """The photos ``annotate`` was given, expanded from files, folders and globs, and what could not be."""
+
+    paths: tuple[Path, ...]
+    problems: tuple[str, ...]  # one line each: a glob matching nothing, an empty folder
+    several: bool  # a folder, a glob or more than one name: write per-image files
+
+
+def expand_inputs(names: Sequence[str]) -> Inputs:
+    """Files as given, a folder's photos (by suffix, sorted, not recursive), a glob's matches (sorted; ``**``
+    recurses); a name may repeat a file only once."""
+    paths: list[Path] = []
+    problems: list[str] = []
+    several = len(names) > 1
+    for name in names:
+        path = Path(name)
+        if path.is_dir():
+            several = True
+            found = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+            if not found:
+                problems.append(f"{name}: no photo in this folder ({', '.join(IMAGE_SUFFIXES)})")
+            paths += found
+        elif glob.has_magic(name) and not path.exists():
+            several = True
+            matches = sorted(Path(m) for m in glob.glob(name, recursive=True) if Path(m).is_file())
+            if not matches:
+                problems.append(f"{name}: no file matches")
+            paths += matches
+        else:
+            paths.append(path)
+    unique = tuple(dict.fromkeys(p.resolve() for p in paths))
+    return Inputs(tuple(Path(os.path.relpath(p)) if p.is_relative_to(Path.cwd()) else p for p in unique),
+                  tuple(problems), several)
+
+
+def _output_names(paths: Sequence[Path]) -> list[str]:
+    """One output stem per input, unique even when two folders hold a file of the same name."""
+    stems: list[str] = []
+    for path in paths:
+        stem, n = path.stem, 2
+        while stem in stems:
+            stem, n = f"{path.stem}-{n}", n + 1
+        stems.append(stem)
+    return stems
+
+
+def analysis_document(image_path: Path, shown: Any, pipeline: Pipeline, data: Any, mirrored: bool,
+                      notes: Sequence[str]) -> dict[str, Any]:
+    """The analysis JSON of one photo (``schemas/analysis.schema.json``): the fields of schema version 1."""
+    height, width = shown.shape[:2]
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "input": str(image_path),
+        "image": {"width": width, "height": height, "mirrored": mirrored},
+        "plan": pipeline.settings.plan.to_json(include_today=True),
+        **guidance_report(data.safety),
+        "faces": pipeline.report(data),
+        "touches": data.touch.as_json() if data.touch is not None else [],
+        "notes": list(notes),
+        "hidden_areas": list(data.hidden_areas),
+        **pipeline.labels(data),
+    }
+
+
+@contextmanager
+def _jsonl_stream(target: str | None) -> Iterator[IO[str] | None]:
+    if target is None:
+        yield None
+    elif target == "-":
+        yield sys.stdout
+    else:
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
+        with open(target, "w", encoding="utf-8") as stream:
+            yield stream
+
+
 def annotate(args: argparse.Namespace) -> int:
-    if not args.json and not args.out:
-        raise CliError("say where to write: --json OUT.json and/or --out OUT.png")
-    image = read_image(args.image)
-    pipeline = Pipeline(_settings(args))
-    with FaceDetector(LandmarkerOptions(max_faces=args.max_faces)) as detector:
-        faces = detector.detect(image, color="bgr")
-    hands = None
-    if not args.no_hands:
-        with HandDetector() as hand_detector:
-            hands = hand_detector.detect(image, color="bgr")
-    shown, result = pipeline.process(image, faces, hands)
-    if args.json:
-        height, width = shown.shape[:2]
-        _write_json(args.json, {
-            "image": {"width": width, "height": height, "mirrored": args.mirror},
-            "plan": pipeline.settings.plan.to_json(include_today=True),
-            "faces": pipeline.report(result),
-            "touches": result.touch.as_json() if result.touch is not None else [],
-        })
-    if args.out:
-        _write_image(args.out, pipeline.render(shown, result))
-    print(f"{args.image}: {len(faces)} face(s)", file=sys.stderr)
-    return 0
+    if not args.json and not args.out and not args.jsonl:
+        raise CliError("say where to write: --json OUT.json, --jsonl OUT.jsonl and/or --out OUT.png")
+    inputs = expand_inputs(args.images)
+    if inputs.several:
+        for option, value in (("--json", args.json), ("--out", args.out)):
+            if value and Path(value).suffix and not Path(value).is_dir():
+                raise CliError(f"{option} {value}: with several photos, name a folder (one file per photo)"
+                               + (" or use --jsonl" if option == "--json" else ""))
+    if args.max_faces < 1:
+        raise CliError(f"--max-faces must be at least 1, got {args.max_faces}")
+    if args.face is not None and args.face < 0:
+        raise CliError(f"--face must be 0 or more (0 is the largest face), got {args.face}")
+    pipeline = Pipeline(_settings(args))  # a bad plan or catalogue stops here, before any photo
+    for problem in inputs.problems:
+        print(f"error: {problem}", file=sys.stderr)
+    refused = len(inputs.problems)
+    stems = _output_names(inputs.paths)
+    with ExitStack() as models, _jsonl_stream(args.jsonl) as stream:
+        finder: FaceFinder | None = None
+        hand_detector: HandDetector | None = None
+        for path, stem in zip(inputs.paths, stems, strict=True):
+            try:
+                image = read_image(path)
+            except (ImageError, OSError) as err:
+                message = str(err).splitlines()[0] if str(err) else type(err).__name__
+                named = str(path) in message or path.name in message
+                print(f"error: {message}" if named else f"error: {path}: {message}", file=sys.stderr)
+                refused += 1
+                continue
+            if finder is None:  # the models start with the first readable photo
+                finder = models.enter_context(FaceFinder(FinderOptions(max_faces=args.max_faces)))
+                hand_detector = None if args.no_hands else models.enter_context(HandDetector())
+            found = finder.find(image, color="bgr")
+            faces = found.faces
+            hands = hand_detector.detect(image, color="bgr") if hand_detector is not None else None
+            shown, data = pipeline.process(image, faces, hands)
+            notes = [*data.notes, *_unmapped_note(len(found.unmapped))]
+            document = analysis_document(path, shown, pipeline, data, args.mirror, notes)
+            if args.json:
+                _write_json(str(Path(args.json) / f"{stem}.json") if inputs.several else args.json, document)
+            if stream is not None:
+                stream.write(json.dumps(document) + "\n")
+                stream.flush()
+            if args.out:
+                _write_image(str(Path(args.out) / f"{stem}.png") if inputs.several else args.out,
+                             pipeline.render(shown, data))
+            withheld = " (guidance withheld)" if data.safety.withheld else ""
+            print(f"{path}: {len(faces)} face(s){withheld}", file=sys.stderr)
+            for note in notes:
+                print(f"  {note}", file=sys.stderr)
+    if not inputs.paths and not inputs.problems:
+        print("error: no photo given", file=sys.stderr)
+        refused += 1
+    return EXIT_BAD_INPUT if refused else 0
+
+
+def _unmapped_note(count: int) -> list[str]:
+    """A face the detector saw but the landmarker could not map is said, not dropped in silence."""
+    if not count:
+        return []
+    return [f"{count} more face{'s' if count > 1 else ''} seen but not mapped (too small, blurred or turned)"]
 
 
 def annotate_video_command(args: argparse.Namespace) -> int:
@@ -114,7 +242,16 @@ def _add_plan_options(parser: argparse.ArgumentParser) -> None:
                         help="a treatment (repeatable), e.g. nasolabial_left=ha_filler@2026-11-20")
     parser.add_argument("--method", choices=None, help="hands, tools or microcurrent (default: hands)")
     parser.add_argument("--today", help="the day to evaluate, YYYY-MM-DD[THH:MM] (default: now)")
-    parser.add_argument("--margin", type=float, help="no-touch margin in mm (default: the rule's)")
+    parser.add_argument("--margin", type=float, metavar="MM",
+                        help="no-touch margin in mm around treated areas (default: the rule's)")
+    parser.add_argument("--caution-band", type=float, metavar="MM",
+                        help="width in mm of the caution band outside the margin (default: the rule's)")
+    parser.add_argument("--screen", action="append", default=[], metavar="ID=yes|no",
+                        help="a screening answer (repeatable; ids from the catalogue: heart, vessels, lymph, "
+                             "skin); any yes withholds guidance")
+    parser.add_argument("--injector-wait", action="append", default=[], metavar="AREA=DURATION",
+                        help="the wait your injector gave for an area, e.g. lips=2d or lips=36h "
+                             "(repeatable); it wins over the catalogue")
     parser.add_argument("--catalogue", help="another catalogue file (default: zones/catalogue.yaml)")
     parser.add_argument("--plan", help="a plan JSON file saved by the app or the CLI")
 
@@ -123,12 +260,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cli.py", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
 
-    one = commands.add_parser("annotate", help="landmarks, zones and strokes of a photo as JSON and/or PNG")
-    one.add_argument("image")
-    one.add_argument("--json", help="write the analysis here")
-    one.add_argument("--out", help="write the annotated image here (.png or .jpg)")
+    one = commands.add_parser("annotate", help="landmarks, zones and strokes of photos as JSON and/or PNG")
+    one.add_argument("images", nargs="+", metavar="IMAGE",
+                     help="photos: files, folders (their photos) and globs such as 'shots/*.jpg'")
+    one.add_argument("--json", help="write the analysis here (several photos: a folder, NAME.json each)")
+    one.add_argument("--jsonl", help="write one analysis per line to this JSON Lines file ('-': stdout)")
+    one.add_argument("--out", help="write the annotated image here, .png or .jpg (several: a folder)")
     one.add_argument("--mirror", action="store_true", help="selfie view: flip left-right, ids stay true")
-    one.add_argument("--max-faces", type=int, default=4)
+    one.add_argument("--max-faces", type=int, default=8, help="faces landmarked at most, largest first")
+    one.add_argument("--face", type=int, help="the face the plan applies to (0: the largest, the default)")
     one.add_argument("--no-hands", action="store_true", help="skip the touch guard's hand detection")
     _add_plan_options(one)
     one.set_defaults(run=annotate)

@@ -29,7 +29,7 @@ from pipeline import Settings, StreamProcessor, pipeline_for
 from vision.landmarker import LandmarkerOptions
 from vision.tasks import StrictClock
 from vision.video import annotate_video
-from zones.safety import NO_TOUCH
+from zones.safety import CAUTION, NO_TOUCH
 from zones.wording import format_day
 
 T = TypeVar("T")
@@ -84,6 +84,8 @@ class FrameReport:
     hint: str = ""
     no_touch: tuple[str, ...] = ()
     touching: tuple[str, ...] = ()  # no-touch areas a fingertip is in now (touch guard on)
+    caution_segments: int = 0  # stroke segments drawn as caution in this frame
+    withheld: bool = False  # guidance withheld (screening, a warning sign): no stroke is drawn
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,8 @@ class LiveStatus:
             "hint": self.report.hint,
             "no_touch": list(self.report.no_touch),
             "touching": list(self.report.touching),
+            "caution_segments": self.report.caution_segments,
+            "withheld": self.report.withheld,
             "errors": self.errors,
             "last_error": self.last_error,
         }
@@ -316,9 +320,11 @@ def no_touch_summary(settings: Settings) -> tuple[str, ...]:
 def frame_report(data: SceneData, settings: Settings) -> FrameReport:
     """What the status panel shows of one processed frame."""
     faces = data.faces
-    hint = faces.quality[0].hint if len(faces) and faces.quality else ""
+    hint = "; ".join(data.notes)  # no face, a map that does not fit, too small or turned, out of sight
     touching = data.touch.active_labels if data.touch is not None else ()
-    return FrameReport(faces=len(faces), hint=hint, no_touch=no_touch_summary(settings), touching=touching)
+    caution = int(np.count_nonzero(np.asarray(data.segment_status) == CAUTION))
+    return FrameReport(faces=len(faces), hint=hint, no_touch=no_touch_summary(settings), touching=touching,
+                       caution_segments=caution, withheld=data.safety.withheld)
 
 
 class PipelineFrames:

@@ -24,14 +24,15 @@ from overlays.chart import A4_PORTRAIT, render_chart
 from overlays.compose import FaceZonesAnnotator
 from overlays.compose import OverlayOptions as OverlayOptions  # the overlay's own options, part of Settings
 from overlays.scene import SceneData, StreamMemory
-from vision.faces import Faces
+from vision.faces import FIT_OK, FIT_UNCERTAIN, Faces
+from vision.follow import FaceFollower, FollowOptions
 from vision.hands import HandOptions, Hands, HandTracker
-from vision.landmarker import FaceTracker, LandmarkerOptions
+from vision.landmarker import LandmarkerOptions
 from zones.catalogue import Catalogue, load_catalogue
 from zones.geometry import GeometryIndex, face_geometry
 from zones.plan import Plan
 from zones.report import face_report
-from zones.safety import evaluate, segment_status
+from zones.safety import evaluate, gated, segment_status
 from zones.touch import FaceHold, FaceState, TouchGuard, no_touch_hits
 
 
@@ -42,6 +43,9 @@ class Settings:
     ``catalogue_path`` None is the shipped catalogue; ``mirror`` turns on the selfie view (applied after
     detection to pixels and coordinates together, so ids keep naming the subject's own side);
     ``touch_guard`` tracks hands on streams and clips and warns when a fingertip enters a no-touch area.
+    ``face`` is the face (index, largest first on photos) the plan applies to, None: the largest.
+    ``require_answers`` withholds guidance until every screening question is answered (the app asks them
+    first); ``warning_sign`` (a catalogue ``stop_signs`` id) withholds it while a warning sign is reported.
     """
 
     plan: Plan = field(default_factory=Plan)
@@ -50,6 +54,9 @@ class Settings:
     overlay: OverlayOptions = field(default_factory=OverlayOptions)
     current_line: str | None = None
     touch_guard: bool = False
+    require_answers: bool = False
+    warning_sign: str | None = None
+    face: int | None = None
 
 
 @functools.lru_cache(maxsize=8)
@@ -84,7 +91,8 @@ class Pipeline:
         self.catalogue = catalogue_for(settings.catalogue_path)
         settings.plan.check(self.catalogue)
         self.index = GeometryIndex.from_catalogue(self.catalogue)
-        self.safety = evaluate(settings.plan, self.catalogue)
+        self.safety = gated(evaluate(settings.plan, self.catalogue), self.catalogue,
+                            require_answers=settings.require_answers, warning_sign=settings.warning_sign)
         self.annotator = FaceZonesAnnotator(settings.overlay)
 
     def new_guard(self) -> TouchGuard:
@@ -104,7 +112,7 @@ class Pipeline:
             hits = no_touch_hits(hands, geometry, self.safety)
             touch = (guard or self.new_guard()).update(hits, timestamp_ms, face_state)
         return SceneData(geometry, self.safety, statuses, faces, touch, timestamp_ms / 1000.0,
-                         self.settings.current_line, fps, memory)
+                         self.settings.current_line, fps, memory, chosen_face=self.settings.face)
 
     def process(self, frame_bgr: np.ndarray, faces: Faces, hands: Hands | None = None, *,
                 guard: TouchGuard | None = None, timestamp_ms: float = 0.0, face_state: FaceState = "live",
@@ -124,8 +132,14 @@ class Pipeline:
         return render_chart(self.analyse, self.catalogue, size)
 
     def report(self, data: SceneData) -> list[dict[str, Any]]:
-        """Per face: landmarks, box, pose, quality, zones and strokes (the CLI's and the app's JSON)."""
+        """Per face: landmarks, box, pose, quality, fit ("ok" / "uncertain": the mesh against the detector's
+        keypoints; "ok" when unchecked), detector_score (null when no detector saw it), plan (whether the plan
+        applies to it and its mesh fits: only then are its zones and strokes drawn), zones and strokes (the
+        CLI's and the app's JSON)."""
         faces = data.faces
+        fits = faces.fits()
+        scores = faces.detector_scores if faces.detector_scores is not None else np.full(len(faces), np.nan)
+        detector = [None if np.isnan(score) else round(float(score), 3) for score in scores.tolist()]
         return [
             {
                 "landmarks": np.round(faces.landmarks[i].astype(np.float64), 2).tolist(),
@@ -133,11 +147,18 @@ class Pipeline:
                 "pose": dict(zip(("yaw", "pitch", "roll"), np.round(faces.poses[i].astype(float), 1).tolist(),
                                  strict=True)),
                 "quality": faces.quality[i].as_dict() if faces.quality else {},
+                "fit": FIT_OK if fits[i] else FIT_UNCERTAIN,
+                "detector_score": detector[i],
+                "plan": bool(data.guided[i]),
                 **face_report(data.geometry, data.safety, data.segment_status, i, self.catalogue),
             }
             for i in range(len(faces))
         ]
 
+    def labels(self, data: SceneData) -> dict[str, list[dict[str, Any]]]:
+        """``{"labels": [...], "unlabelled": [...]}``: the labels as drawn, in pixels of the image as shown,
+        and those listed beside it instead (the CLI's top-level JSON fields)."""
+        return self.annotator.label_layout(data).as_json()
 
 
 @functools.lru_cache(maxsize=16)
@@ -150,9 +171,11 @@ def pipeline_for(settings: Settings) -> Pipeline:
 
 
 class StreamProcessor:
-    """One live stream or replayed clip: its own VIDEO-mode face tracker (and, with the touch guard on, hand
-    tracker, face hold and guard) and its own ``StreamMemory`` (where the labels sat), then the shared
-    pipeline. Settings are read per frame, so the plan and the view can change while the stream runs.
+    """One live stream or replayed clip: its own faces (``vision.follow.FaceFollower``: the VIDEO-mode
+    tracker, with the full-range detector checking each mesh's fit and seeding faces the tracker misses, up
+    to two by default: client and practitioner), with the touch guard on its hand tracker, face hold and
+    guard, and its own ``StreamMemory`` (where the labels sat), then the shared pipeline. Settings are read
+    per frame, so the plan and the view can change while the stream runs.
 
     A hand over the face makes MediaPipe lose the face exactly when the guard matters: the last face is held
     for about half a second, then the state says "hidden". The hand model runs on every second frame
@@ -161,7 +184,8 @@ class StreamProcessor:
 
     def __init__(self, face_options: LandmarkerOptions | None = None,
                  hand_options: HandOptions | None = None) -> None:
-        self._faces = FaceTracker(face_options or LandmarkerOptions(max_faces=1))
+        options = face_options or LandmarkerOptions(max_faces=2)
+        self._faces = FaceFollower(FollowOptions(max_faces=options.max_faces), landmarker=options)
         self._hand_options = hand_options or HandOptions(stride=2)
         self._hands: HandTracker | None = None
         self._hold: FaceHold[Faces] = FaceHold()

@@ -80,12 +80,13 @@ class ZoneAnnotator:
 
     def _draw_region(self, scene: np.ndarray, region: FaceRegion, groups: AreaGroups) -> None:
         polygons = region.polygons_fixed
-        no_touch = [polygons[a] for a in groups.no_touch]
-        caution = [polygons[a] for a in groups.caution]
+        no_touch_areas = region.drawn(groups.no_touch)
+        no_touch = [polygons[a] for a in no_touch_areas]
+        caution = [polygons[a] for a in region.drawn(groups.caution)]
         roi = region.view(scene)
         self._fill(scene, region, groups, caution, no_touch)
-        if self.show_safe and groups.safe:
-            safe = [polygons[a] for a in groups.safe]  # faint: no need for anti-aliasing
+        safe = [polygons[a] for a in region.drawn(groups.safe)]
+        if self.show_safe and safe:  # faint: no need for anti-aliasing
             cv2.polylines(roi, safe, True, self.safe_color, 1, cv2.LINE_8, SUBPIXEL_SHIFT)
         if caution:
             cv2.polylines(roi, caution, True, self.caution_color, 1, cv2.LINE_AA, SUBPIXEL_SHIFT)
@@ -94,7 +95,7 @@ class ZoneAnnotator:
             copies = list(no_touch)
             for step in _OUTLINE_STEPS[1 : self.outline_thickness]:
                 shifted = region.points + step
-                copies += [shifted[groups.slices[a]] for a in groups.no_touch]
+                copies += [shifted[groups.slices[a]] for a in no_touch_areas]
             cv2.polylines(roi, copies, True, self.no_touch_color, 1, cv2.LINE_AA, SUBPIXEL_SHIFT)
 
     def _fill(

@@ -2,7 +2,8 @@
 
 The face is MediaPipe's canonical face mesh (``overlays.template``), so the chart looks the same for everyone
 and needs no photo. Areas carry their status colours and safe-from dates, massage lines their arrows and
-step numbers; a footer lists the steps in session order, the colour key and the "not medical advice" note.
+step numbers and footnote marks; a footer lists the colour key, the steps in session order, the sources the
+verdicts cite (numbered footnotes) and the "not medical advice" note.
 Exported as PNG (no metadata) or PDF. The template face goes through the same chain as a camera frame: the
 caller passes its ``analyse`` (``pipeline.Pipeline.chart`` does), so the chart cannot drift from the live
 view.
@@ -18,7 +19,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 from mediapipe.tasks.python.vision import FaceLandmarksConnections
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
 from overlays.areas import ZoneAnnotator
 from overlays.labels import short_label
@@ -31,6 +32,7 @@ from overlays.style import CAUTION_AMBER, NO_TOUCH_RED, SAFE_GREEN, SUBPIXEL_SHI
 from overlays.template import template_faces
 from vision.faces import Faces
 from zones.catalogue import Catalogue
+from zones.evidence import Footnotes, footnotes
 from zones.plan import Plan
 from zones.safety import CAUTION, NO_TOUCH, Verdict
 from zones.wording import DISCLAIMER, format_day
@@ -138,8 +140,17 @@ def _draw_face(image: np.ndarray, scene: SceneData) -> None:
     cv2.polylines(image, to_fixed(landmarks[FEATURE_EDGES]), False, FEATURES, 2, cv2.LINE_AA, SUBPIXEL_SHIFT)  # type: ignore[call-overload]
 
 
-def _labels(image: np.ndarray, scene: SceneData, size_px: int) -> None:
-    """A status line per area that is not safe, then a step badge at each line's start, without overlaps."""
+def footnote_mark(area_id: str, notes: Footnotes) -> str:
+    """`` [1,3]`` after an area's status: the footnotes its verdict cites (`` [injector]`` when theirs)."""
+    if area_id in notes.injector:
+        return " [injector]"
+    marks = notes.marks.get(area_id, ())
+    return f" [{','.join(map(str, sorted(marks)))}]" if marks else ""
+
+
+def _labels(image: np.ndarray, scene: SceneData, size_px: int, notes: Footnotes) -> None:
+    """A status line per area that is not safe (with its footnote marks), then a step badge at each line's
+    start, without overlaps."""
     geometry, safety = scene.geometry, scene.safety
     index = geometry.index
     sprites, anchors = [], []
@@ -152,7 +163,8 @@ def _labels(image: np.ndarray, scene: SceneData, size_px: int) -> None:
             continue
         sprites.append(
             text_sprite(
-                area_status_text(index.area_labels[a], verdict, safety.plan.moment),
+                area_status_text(index.area_labels[a], verdict, safety.plan.moment)
+                + footnote_mark(index.area_ids[a], notes),
                 size_px,
                 TEXT_COLORS[verdict.status],
                 PAPER,
@@ -207,8 +219,10 @@ def _text_block(
     return y
 
 
-def _header_and_footer(image: np.ndarray, catalogue: Catalogue, plan: Plan, face_bottom: int) -> np.ndarray:
-    """Title, plan line, subject-side markers, colour key, steps in session order and the disclaimer."""
+def _header_and_footer(image: np.ndarray, catalogue: Catalogue, plan: Plan, face_bottom: int,
+                       notes: Footnotes) -> np.ndarray:
+    """Title, plan line, subject-side markers, colour key, steps in session order, the sources as numbered
+    footnotes (as many as the page holds; the rest are counted) and the disclaimer."""
     canvas = Image.fromarray(image[:, :, ::-1])
     draw = ImageDraw.Draw(canvas)
     width = canvas.width
@@ -261,8 +275,70 @@ def _header_and_footer(image: np.ndarray, catalogue: Catalogue, plan: Plan, face
         detail = "; ".join(f"{s} {steps[s]}" for s in phase.steps if s in steps)
         y = _text_block(draw, (margin, y), f"{phase.label}: {detail}", round(size * 0.85), width - 2 * margin)
     y += round(size * 0.6)
-    _text_block(draw, (margin, y), DISCLAIMER, round(size * 0.85), width - 2 * margin, (60, 60, 60))
+    y = _text_block(draw, (margin, y), DISCLAIMER, round(size * 0.85), width - 2 * margin, (60, 60, 60))
+    bottom = canvas.height - margin // 3
+    _sources(draw, notes, (margin, y + round(size * 0.4)), width - 2 * margin, bottom, size)
     return np.ascontiguousarray(np.asarray(canvas)[:, :, ::-1])
+
+
+def _wrap(text: str, face: ImageFont.FreeTypeFont | ImageFont.ImageFont, width: int) -> list[str]:
+    """Lines of ``text`` within ``width`` px: broken at spaces, and inside a word (an address) longer than a
+    line, so nothing runs into the next column and no character is dropped."""
+    lines: list[str] = []
+    line = ""
+    for word in text.split():
+        trial = f"{line} {word}".strip()
+        if face.getlength(trial) <= width:
+            line = trial
+            continue
+        if line:
+            lines.append(line)
+        line = ""
+        if face.getlength(word) <= width:
+            line = word
+            continue
+        for char in word:
+            if face.getlength(line + char) > width and line:
+                lines.append(line)
+                line = ""
+            line += char
+    if line:
+        lines.append(line)
+    return lines
+
+
+def _sources(draw: ImageDraw.ImageDraw, notes: Footnotes, xy: tuple[int, int], width: int, bottom: int,
+             size: int) -> None:
+    """The numbered sources under a heading, in two columns down to ``bottom``: ``[n] publisher (grade)
+    address``; what does not fit is counted, not cut."""
+    entries = [f"[{n}] {e.publisher} ({e.grade_text}){' ' + e.address if e.address else ''}"
+               for n, e in enumerate(notes.sources, start=1)]
+    if notes.injector:
+        entries.insert(0, "[injector] the person's own injector's instruction (it wins over the catalogue)")
+    if not entries:
+        return
+    x, y = xy
+    small = round(size * 0.55)
+    step = round(small * 1.3)
+    draw.text((x, y), "Sources (full titles and figures: the app's sources view, the CLI's JSON)",
+              font=font(round(size * 0.8)), fill=INK[::-1])
+    top = y + round(size * 1.2)
+    column = (width - size) // 2
+    placed, cursor = 0, [top, top]
+    face = font(small)
+    for entry in entries:
+        lines = _wrap(entry, face, column)
+        side = 0 if cursor[0] + len(lines) * step <= bottom - step else 1
+        if cursor[side] + len(lines) * step > bottom - step:
+            break
+        for line in lines:
+            draw.text((x + side * (column + size), cursor[side]), line, font=face, fill=(70, 70, 70)[::-1])
+            cursor[side] += step
+        placed += 1
+    if placed < len(entries):
+        rest = len(entries) - placed
+        _text_block(draw, (x, max(cursor)), f"… and {rest} more (see the app's sources view)", small, width,
+                    (90, 90, 90))
 
 
 def render_chart(analyse: Analyse, catalogue: Catalogue, size: tuple[int, int] = A4_PORTRAIT) -> np.ndarray:
@@ -272,13 +348,14 @@ def render_chart(analyse: Analyse, catalogue: Catalogue, size: tuple[int, int] =
     if width < 400 or height < 560:
         raise ValueError(f"a chart needs at least 400x560 px, got {width}x{height}")
     image = np.full((height, width, 3), PAPER, np.uint8)
-    face_box = (0, round(height * 0.13), width, round(height * 0.68))
+    face_box = (0, round(height * 0.13), width, round(height * 0.64))
     scene = chart_scene(analyse, face_box, (width, height))
     _draw_face(image, scene)
     ZoneAnnotator(opacity=0.5, hatch_spacing=12, hatch_thickness=2).annotate(image, scene)
     StrokeAnnotator(halo=False, thickness_mm=1.4).annotate(image, scene)
-    _labels(image, scene, max(14, round(width / 62)))
-    return _header_and_footer(image, catalogue, scene.safety.plan, face_box[3])
+    notes = footnotes(scene.safety, catalogue)
+    _labels(image, scene, max(14, round(width / 62)), notes)
+    return _header_and_footer(image, catalogue, scene.safety.plan, face_box[3], notes)
 
 
 def save_chart(image: np.ndarray, path: str | Path) -> Path:

@@ -15,10 +15,11 @@ from typing import cast
 import numpy as np
 
 from overlays.areas import ZoneAnnotator
+from overlays.faces import FaceOutlineAnnotator
 from overlays.guide import GuideAnnotator
 from overlays.hud import HudAnnotator
-from overlays.labels import LabelAnnotator
-from overlays.layout import Placed, ScreenLayer, arrange, paste_all
+from overlays.labels import LabelAnnotator, LabelLayout
+from overlays.layout import NOTHING_TAKEN, Placed, ScreenLayer, arrange, boxes, paste_all
 from overlays.legend import LegendAnnotator
 from overlays.mesh import MeshAnnotator
 from overlays.scene import Annotator, SceneData
@@ -42,6 +43,7 @@ class Layer:
 LAYERS: tuple[Layer, ...] = (
     Layer("mesh", lambda o: MeshAnnotator(), default=False),  # debug view of the raw face mesh
     Layer("zones", lambda o: ZoneAnnotator(opacity=o.opacity)),
+    Layer("faces", lambda o: FaceOutlineAnnotator()),  # faces without guidance: outline and "no plan"
     Layer("strokes", lambda o: StrokeAnnotator()),
     Layer("guide", lambda o: GuideAnnotator()),
     Layer("labels", lambda o: LabelAnnotator(large=o.large_labels), claims=3),
@@ -94,6 +96,16 @@ class FaceZonesAnnotator:
     def place(self, data: SceneData) -> dict[str, list[Placed]]:
         """Where each enabled screen layer's sprites go on this frame, by layer name."""
         return dict(zip(self._screen, arrange(list(self._screen.values()), data), strict=True))
+
+    def label_layout(self, data: SceneData) -> LabelLayout:
+        """This frame's labels as ``annotate`` draws them: where each sits, and the ones listed instead
+        (empty with the labels layer off)."""
+        labels = self.layers.get("labels")
+        if not isinstance(labels, LabelAnnotator):
+            return LabelLayout()
+        before = list(self._screen)[: list(self._screen).index("labels")]
+        taken = [boxes(p) for p in arrange([self._screen[name] for name in before], data)]
+        return labels.layout(data, np.concatenate([NOTHING_TAKEN, *taken]))
 
     def annotate(self, scene: np.ndarray, data: SceneData) -> np.ndarray:
         """Draw every enabled layer on ``scene`` (BGR uint8, in place) and return it."""

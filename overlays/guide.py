@@ -104,7 +104,7 @@ class GuideAnnotator:
     def position(self, data: SceneData, face: int = 0) -> tuple[int, float] | None:
         """``(line index, segments travelled along it)`` at ``data.timestamp_s``; None: nothing to show."""
         index = data.geometry.index
-        status = b"" if data.current_line is not None else data.segment_status[face].tobytes()
+        status = b"" if data.current_line is not None else data.drawn_status[face].tobytes()
         seconds_per_segment = segment_length_mm(index) / self.speed_mm_s
         return _schedule(index, status, data.current_line, seconds_per_segment, self.pause_s).at(
             data.timestamp_s
@@ -123,7 +123,7 @@ class GuideAnnotator:
             first, last = int(index.segment_offsets[line]), int(index.segment_offsets[line + 1])
             along = np.clip(travelled - tail, 0.0, last - first - 1e-3)
             segment = first + along.astype(np.intp)
-            if data.segment_status[face, segment[0]] == NO_TOUCH:
+            if data.drawn_status[face, segment[0]] == NO_TOUCH:
                 continue
             point = index.segment_start[segment]
             start, end = geometry.line_points[face, point], geometry.line_points[face, point + 1]

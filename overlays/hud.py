@@ -26,7 +26,9 @@ def corner_origin(
 
 
 class HudAnnotator:
-    """Small text in a corner: fps (white) above the first face's quality hint (amber, only when not ok).
+    """Small text in a corner: fps (white) above what the frame's notes say was not found or is not drawn
+    (amber: no face, the map not fitting, a face too small or turned, areas out of sight, faces without
+    the plan; up to ``max_notes`` of them).
 
     size_px is the text height on a 720 px high frame (scaled with the frame).
 
@@ -41,6 +43,7 @@ class HudAnnotator:
         color: Color = WHITE,
         hint_color: Color = CAUTION_AMBER,
         show_fps: bool = True,
+        max_notes: int = 3,
     ) -> None:
         self.size_px = size_px
         self.corner = corner
@@ -48,21 +51,18 @@ class HudAnnotator:
         self.color = color
         self.hint_color = hint_color
         self.show_fps = show_fps
+        self.max_notes = max_notes
 
     def place(self, data: SceneData, taken: np.ndarray) -> list[Placed]:
         """The rows stacked in the HUD's corner (its own corner: ``taken`` does not move it)."""
         del taken
-        faces = data.faces
         frame_size = data.frame_size
         size = text_px(self.size_px, frame_size[1])
         rows = []
         fps = data.fps
         if self.show_fps and fps is not None:
             rows.append(text_sprite(f"{fps:.0f} fps", size, self.color))
-        if len(faces) == 0:
-            rows.append(text_sprite("No face found: face the camera in good light", size, self.hint_color))
-        elif faces.quality and not faces.quality[0].ok and faces.quality[0].hint:
-            rows.append(text_sprite(faces.quality[0].hint, size, self.hint_color))
+        rows += [text_sprite(note, size, self.hint_color) for note in data.notes[: self.max_notes]]
         if not rows:
             return []
         gap = size // 3

@@ -23,18 +23,31 @@ def when_text(moment: datetime, now: datetime) -> str:
     return f"{format_day(moment)} (in {wait_text((moment - now).total_seconds())})"
 
 
-@lru_cache(maxsize=16)
-def status_rows(safety: SafetyMap, area_labels: tuple[str, ...]) -> tuple[tuple[str, Color | None], ...]:
-    """The panel's rows: the colour key, then the next area to become safe (or that none is waiting).
+@lru_cache(maxsize=64)
+def status_rows(
+    safety: SafetyMap,
+    area_labels: tuple[str, ...],
+    caution_segments: int = 0,
+    shown: tuple[bool, ...] | None = None,
+) -> tuple[tuple[str, Color | None], ...]:
+    """The panel's rows: the colour key (when guidance is withheld, that first), how many stroke segments are
+    caution in this frame, the next area to become safe (or that none is waiting), and how many areas are
+    no-touch today among those drawn (``shown`` per area; None: all of them).
 
-    Cached per safety map (one per plan), so a frame costs a dictionary look-up.
+    Cached per safety map (one per plan), count and what is drawn, so a frame costs a dictionary look-up.
     """
     status = np.asarray(safety.area_status)
-    rows: list[tuple[str, Color | None]] = [
+    rows: list[tuple[str, Color | None]] = []
+    if safety.withheld:
+        rows.append(("Guidance withheld: no strokes", NO_TOUCH_RED))
+    rows += [
         ("No touch (with margin)", NO_TOUCH_RED),
         ("Caution: light pressure", CAUTION_AMBER),
-        ("Safe stroke, follow arrows", SAFE_GREEN),
     ]
+    if not safety.withheld:  # no green anywhere while no stroke may be followed
+        rows.append(("Safe stroke, follow arrows", SAFE_GREEN))
+    if caution_segments:
+        rows.append((f"{caution_segments} stroke segment{'s' if caution_segments > 1 else ''} caution", None))
     upcoming = next_safe(safety)
     if upcoming is not None:
         area_id, moment = upcoming
@@ -43,9 +56,13 @@ def status_rows(safety: SafetyMap, area_labels: tuple[str, ...]) -> tuple[tuple[
         rows.append((when_text(moment, safety.plan.moment), None))
     elif not (status == CAUTION).any():
         rows.append(("Nothing to avoid today", None))
-    waiting = int((status == NO_TOUCH).sum())
+    drawn = np.ones(len(status), bool) if shown is None else np.asarray(shown, bool)
+    waiting = int(((status == NO_TOUCH) & drawn).sum())
     if waiting > 1:
         rows.append((f"{waiting} areas no-touch today", None))
+    hidden = int(((status == NO_TOUCH) & ~drawn).sum())
+    if hidden and drawn.any():
+        rows.append((f"+{hidden} no-touch not in view", None))
     return tuple(rows)
 
 
@@ -74,7 +91,10 @@ class LegendAnnotator:
     def sprite(self, data: SceneData) -> Sprite:
         """The panel for this frame's plan (cached on its text and size)."""
         size = text_px(self.size_px, data.frame_size[1])
-        return panel_sprite(status_rows(data.safety, data.geometry.index.area_labels), size)
+        face = data.plan_face
+        caution = int(np.count_nonzero(data.drawn_status[face] == CAUTION)) if face is not None else 0
+        shown = tuple(data.area_shown[face].tolist()) if face is not None else None
+        return panel_sprite(status_rows(data.safety, data.geometry.index.area_labels, caution, shown), size)
 
     def place(self, data: SceneData, taken: np.ndarray) -> list[Placed]:
         """The panel in the first allowed corner that covers no face and nothing ``taken`` ``(M, 4)``, else

@@ -26,6 +26,8 @@ from zones.safety import CAUTION, NO_TOUCH, SAFE, SafetyMap
 from zones.touch import TouchReport
 
 ROI_PAD_PX = 6  # room around the areas (grown by their margins) for outlines
+ISSUE_WORDS = {"out_of_frame": "cut off", "too_small": "too small", "turned": "too turned",
+               "too_dark": "too dark", "too_bright": "too bright"}  # FaceQuality's issue codes, in words
 
 
 @dataclass(frozen=True, eq=False)
@@ -84,6 +86,11 @@ class FaceRegion:
     polygons_fixed: tuple[np.ndarray, ...]
     no_touch_mask: np.ndarray
     no_touch_box: tuple[int, int, int, int] = (0, 0, 0, 0)
+    shown: tuple[bool, ...] = ()  # per area: drawn on this face (``SceneData.area_shown``)
+
+    def drawn(self, areas: list[int]) -> list[int]:
+        """The areas of ``areas`` drawn on this face."""
+        return [a for a in areas if self.shown[a]] if self.shown else areas
 
     def view(self, scene: np.ndarray) -> np.ndarray:
         """The region of ``scene`` as a writable numpy view."""
@@ -127,7 +134,11 @@ class SceneData:
     hints, mirroring); touch: the touch guard's report (None: hands not tracked); timestamp_s drives
     animation; current_line: id of the line a guided session is on (None: the guide cycles through the safe
     lines); fps: measured frame rate for the HUD (None hides it); memory: the stream's ``StreamMemory``
-    (None: a photo, nothing carried over).
+    (None: a photo, nothing carried over); chosen_face: the face the plan applies to (None: the largest).
+
+    What is drawn (issue 11): the plan's guidance goes on one face only, ``plan_face``, and only when its mesh
+    fits (``guided``); on it, areas and stroke segments the camera cannot see are left out (``area_shown``,
+    ``drawn_status``). ``notes`` says in words what was not found or not drawn.
     """
 
     geometry: FaceGeometry
@@ -139,6 +150,7 @@ class SceneData:
     current_line: str | None = None
     fps: float | None = None
     memory: StreamMemory | None = None
+    chosen_face: int | None = None
 
     def __post_init__(self) -> None:
         faces, segments = len(self.geometry.px_per_mm), int(self.geometry.segment_offsets[-1])
@@ -153,6 +165,52 @@ class SceneData:
     def area_groups(self) -> AreaGroups:
         """The plan's ``AreaGroups`` over this catalogue's outlines (cached per plan)."""
         return area_groups(self.safety, self.geometry.index)
+
+    @cached_property
+    def plan_face(self) -> int | None:
+        """The face the plan applies to: the chosen one if it exists, else (none chosen) the largest."""
+        count = len(self.faces)
+        if self.chosen_face is not None:
+            return self.chosen_face if 0 <= self.chosen_face < count else None
+        if count == 0:
+            return None
+        boxes = self.faces.boxes
+        return int(np.argmax((boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])))
+
+    @cached_property
+    def guided(self) -> np.ndarray:
+        """``(F,) bool``: faces carrying the plan's zones and strokes (the plan's face, if its mesh fits)."""
+        chosen = np.zeros(len(self.faces), bool)
+        if self.plan_face is not None:
+            chosen[self.plan_face] = True
+        return chosen & self.faces.fits()
+
+    @cached_property
+    def area_shown(self) -> np.ndarray:
+        """``(F, A) bool``: areas drawn, per face: on the guided face, those the camera sees."""
+        return self.guided[:, None] & self.geometry.area_visible
+
+    @cached_property
+    def drawn_status(self) -> np.ndarray:
+        """``(F, S) uint8``: ``segment_status`` where a segment is drawn, ``NO_TOUCH`` (left out) elsewhere:
+        segments the camera cannot see, and every segment of a face without guidance."""
+        drawn = self.guided[:, None] & self.geometry.segment_visible
+        return np.where(drawn, self.segment_status, np.uint8(NO_TOUCH)).astype(np.uint8)
+
+    @cached_property
+    def hidden_areas(self) -> tuple[str, ...]:
+        """Labels of the guided face's areas the camera cannot see (listed beside the image: "turn your
+        head"), in catalogue order; empty without a guided face."""
+        face = self.plan_face
+        if face is None or not self.guided[face]:
+            return ()
+        labels = self.geometry.index.area_labels
+        return tuple(labels[a] for a in np.flatnonzero(~self.geometry.area_visible[face]).tolist())
+
+    @cached_property
+    def notes(self) -> tuple[str, ...]:
+        """What was not found or is not drawn, in words, most important first (the image and the status)."""
+        return frame_notes(self)
 
     @cached_property
     def area_status(self) -> np.ndarray:
@@ -180,17 +238,19 @@ class SceneData:
         box = x0, y0, x1, y1 = _bounds(fixed, width, height, pad)
         fixed -= (x0 << SUBPIXEL_SHIFT, y0 << SUBPIXEL_SHIFT)  # into the region's coordinates
         polygons = tuple(map(fixed.__getitem__, groups.slices))
+        shown = tuple(self.area_shown[face].tolist())
         mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
-        if not mask.size or not groups.no_touch:
-            return FaceRegion(face, box, fixed, polygons, mask)
-        chosen = [polygons[a] for a in groups.no_touch]
+        drawn = [(a, m) for a, m in zip(groups.no_touch, margins, strict=True) if shown[a]]
+        if not mask.size or not drawn:
+            return FaceRegion(face, box, fixed, polygons, mask, shown=shown)
+        chosen = [polygons[a] for a, _ in drawn]
         cv2.fillPoly(mask, chosen, 1, cv2.LINE_8, SUBPIXEL_SHIFT)
         # Growing a polygon by m px = filling it and stroking its outline 2m px wide; one call per margin.
-        for margin in sorted(set(margins) - {0}):
-            ring = [p for p, m in zip(chosen, margins, strict=True) if m == margin]
+        for margin in sorted({m for _, m in drawn} - {0}):
+            ring = [polygons[a] for a, m in drawn if m == margin]
             cv2.polylines(mask, ring, True, 1, 2 * margin + 1, cv2.LINE_8, SUBPIXEL_SHIFT)
         inner = _bounds(fixed[groups.no_touch_points], mask.shape[1], mask.shape[0], max(margins) + 2)
-        return FaceRegion(face, box, fixed, polygons, mask, inner)
+        return FaceRegion(face, box, fixed, polygons, mask, inner, shown)
 
 
 class Annotator(Protocol):
@@ -199,3 +259,30 @@ class Annotator(Protocol):
     def annotate(self, scene: np.ndarray, data: SceneData) -> np.ndarray:
         """Draw on ``scene`` ``(H, W, 3) uint8`` BGR (in place) and return it."""
         ...
+
+
+def frame_notes(data: SceneData) -> tuple[str, ...]:
+    """What a person needs to know about a frame's faces before trusting its map: no face, the chosen face
+    missing, the plan's face not fitting / too small / too turned, its areas out of the camera's sight, the
+    other faces left without the plan."""
+    faces = data.faces
+    if len(faces) == 0:
+        return ("No face found: face the camera in good light",)
+    notes: list[str] = []
+    plan_face = data.plan_face
+    if plan_face is None:
+        notes.append(f"Face {data.chosen_face} not found ({len(faces)} in view): the plan is shown on none")
+    else:
+        if not data.guided[plan_face]:
+            notes.append("The map does not fit this face: no zones or strokes shown")
+        quality = faces.quality[plan_face] if faces.quality else None
+        if quality is not None and not quality.ok and quality.hint:
+            issues = " and ".join(ISSUE_WORDS.get(code, code) for code in quality.issues)
+            notes.append(f"Face {issues}: {quality.hint.lower()}")
+        hidden = len(data.hidden_areas)
+        if hidden:
+            notes.append(f"{hidden} area{'s' if hidden > 1 else ''} out of sight: turn your head")
+    others = len(faces) - (plan_face is not None)
+    if others:
+        notes.append(f"{others} other face{'s' if others > 1 else ''}: no plan")
+    return tuple(notes)

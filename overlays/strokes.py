@@ -201,7 +201,7 @@ class StrokeAnnotator:
         index = data.geometry.index
         every = max(1, round(self.arrow_spacing_mm / segment_length_mm(index)))
         width = self.sizes(float(data.geometry.px_per_mm[face]))[0]
-        return stroke_plan(index, data.segment_status[face].tobytes(), every, width)
+        return stroke_plan(index, data.drawn_status[face].tobytes(), every, width)
 
     def annotate(self, scene: np.ndarray, data: SceneData) -> np.ndarray:
         """Draw on ``scene`` (BGR uint8, in place) and return it."""

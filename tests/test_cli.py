@@ -8,22 +8,29 @@ import sys
 from pathlib import Path
 
 import cv2
+import jsonschema
 import numpy as np
 import pytest
 from PIL import Image
 
 import cli
+from zones.report import SCHEMA_PATH
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
 ASTRONAUT_JSON = ["annotate", "samples/astronaut.png", "--json", "{tmp}/x.json"]
 NASOLABIAL_FILLER = ["--treat", "nasolabial_left=ha_filler@2026-11-20", "--today", "2026-11-22"]
+SCHEMA = jsonschema.Draft202012Validator(json.loads(SCHEMA_PATH.read_text()))
 
 
 def run(tmp_path: Path, image: Path, *extra: str) -> tuple[int, dict]:
+    """Annotate one photo; the JSON written is checked against schemas/analysis.schema.json."""
     out = tmp_path / "out.json"
     code = cli.main(["annotate", str(image), "--json", str(out), *extra])
-    return code, json.loads(out.read_text()) if out.exists() else {}
+    document = json.loads(out.read_text()) if out.exists() else {}
+    if document:
+        SCHEMA.validate(document)
+    return code, document
 
 
 @pytest.mark.parametrize("name", ["astronaut.png", "grace_hopper.jpg"])

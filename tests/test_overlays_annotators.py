@@ -206,7 +206,7 @@ def test_labels_stay_unmirrored_and_name_the_subjects_side(zone_sample_faces) ->
     mirrored = record(data.faces.mirror(), NASOLABIAL_PLAN)
     labels = LabelAnnotator(steps=False)
     for scene, image in ((data, raw.copy()), (mirrored, mirrored_image.copy())):
-        placed = labels.layout(scene, 0)
+        placed = labels.place(scene, NOTHING_TAKEN)
         assert len(placed) == 1
         sprite, x, y = placed[0].sprite, placed[0].x, placed[0].y
         labels.annotate(image, scene)
@@ -217,9 +217,9 @@ def test_labels_stay_unmirrored_and_name_the_subjects_side(zone_sample_faces) ->
         assert not np.array_equal(patch[mask[:, ::-1]], flipped)
     # The subject's left fold is on the image's right unmirrored and on its left mirrored; the text says (L).
     nose_x = data.faces.landmarks[0, 1, 0]
-    first = labels.layout(data, 0)[0]
+    first = labels.place(data, NOTHING_TAKEN)[0]
     assert first.x + first.sprite.width / 2 > nose_x
-    first = labels.layout(mirrored, 0)[0]
+    first = labels.place(mirrored, NOTHING_TAKEN)[0]
     assert first.x + first.sprite.width / 2 < raw.shape[1] - nose_x
     assert short_label("Nasolabial fold (left)") == "Nasolabial fold (L)"
 
@@ -228,7 +228,9 @@ def test_labels_never_overlap_also_in_large_mode(zone_sample_faces) -> None:
     _, data = scene_for(zone_sample_faces, MIXED_PLAN, name="astronaut")
     heights = {}
     for large in (False, True):
-        placed = LabelAnnotator(large=large, areas="all").layout(data, 0)
+        annotator = LabelAnnotator(large=large, areas="all")
+        layout = annotator.layout(data)
+        placed = layout.placed[: len(layout.labels)]
         assert len(placed) >= 8
         boxes = np.array([p.box for p in placed])
         a, b = boxes[:, None], boxes[None]
@@ -241,7 +243,7 @@ def test_labels_never_overlap_also_in_large_mode(zone_sample_faces) -> None:
         np.fill_diagonal(overlap, False)
         assert not overlap.any()
         assert ((boxes[:, :2] >= 0) & (boxes[:, 2:] <= [data.frame_size[0], data.frame_size[1]])).all()
-        heights[large] = np.median([p.sprite.height for p in placed])
+        heights[large] = annotator.text_size(data, 0)
     assert heights[True] > 1.5 * heights[False]
 
 
@@ -320,7 +322,8 @@ def test_faces_at_or_beyond_the_frame_edge_draw_without_error(zone_sample_faces,
     assert drawn.shape == raw.shape
 
 
-def test_several_faces_are_each_annotated(zone_sample_faces) -> None:
+def test_the_plan_goes_on_one_face_of_several(zone_sample_faces) -> None:
+    """Two faces in view: the plan's zones go on the largest (or the chosen one), the other gets none."""
     raw, data = scene_for(zone_sample_faces, NASOLABIAL_PLAN)
     canvas = np.zeros((raw.shape[0], raw.shape[1] * 2, 3), np.uint8)
     canvas[:, : raw.shape[1]] = raw
@@ -338,8 +341,17 @@ def test_several_faces_are_each_annotated(zone_sample_faces) -> None:
     drawn = ZoneAnnotator().annotate(canvas.copy(), both)
     left = area_mask(both, "nasolabial_left", shrink_px=2)
     right = np.roll(left, raw.shape[1], axis=1)
+    assert both.plan_face == 0 and both.guided.tolist() == [True, False]
     assert redness(drawn, left) > redness(canvas, left) + 25
+    assert redness(drawn, right) == pytest.approx(redness(canvas, right), abs=1.0)
+    assert "1 other face: no plan" in both.notes
+    second = pipeline_for(Settings(plan=NASOLABIAL_PLAN, face=1)).analyse(twin)
+    drawn = ZoneAnnotator().annotate(canvas.copy(), second)
     assert redness(drawn, right) > redness(canvas, right) + 25
+    assert redness(drawn, left) == pytest.approx(redness(canvas, left), abs=1.0)
+    missing = pipeline_for(Settings(plan=NASOLABIAL_PLAN, face=5)).analyse(twin)
+    assert missing.plan_face is None and not missing.guided.any()
+    assert missing.notes[0].startswith("Face 5 not found")
 
 
 def overlaps(a: np.ndarray, b: np.ndarray) -> np.ndarray:

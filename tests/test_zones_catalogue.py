@@ -37,7 +37,7 @@ def test_shipped_catalogue_has_every_area_line_and_rule() -> None:
     for product in ("ha_filler", "botox", "plla"):
         for method in ("hands", "tools", "microcurrent"):
             rule = catalogue.rule_for(product, method, "cheek_left")
-            assert rule is not None and rule.source and rule.note, (product, method)
+            assert rule is not None and rule.sources and rule.note, (product, method)
     assert catalogue.rule_for("ha_filler", "hands", "lips").wait.delta == timedelta(days=14)
     assert catalogue.rule_for("botox", "hands", "forehead").wait.delta == timedelta(hours=24)
     assert catalogue.rule_for("plla", "hands", "cheek_left").prescribed is not None
@@ -130,7 +130,7 @@ def _resolved(raw: dict, expected: str) -> str:
             lambda d: d["rules"][0].update(wait="two weeks"),
             "wait: must look like 14d or 24h, got 'two weeks'",
         ),
-        (lambda d: d["rules"][0].update(caution_mm=5), "caution_mm must be >= margin_mm"),
+        (lambda d: d["rules"][0].update(caution_band_mm=-5), "caution_band_mm: Input should be greater than"),
         (lambda d: _at(d, "areas", "forehead").update(kind="laser"), "areas[forehead] (forehead): kind: Inp"),
         (lambda d: d["demo"][0].update(areas=["lip"]), "catalogue.yaml: demo[0]: areas: unknown area 'lip'"),
         (lambda d: d["demo"][1].update(time="25:00"), "demo[1] (botox/?): time: String should match"),
@@ -148,16 +148,16 @@ def test_an_edited_copy_loads_from_another_path(tmp_path, raw_catalogue) -> None
     path = tmp_path / "mine.yaml"
     path.write_text(yaml.safe_dump(edited))
     catalogue = load_catalogue(path)
-    assert catalogue.rule_for("ha_filler", "hands", "lips").wait.delta == timedelta(days=10)
+    assert catalogue.rule_for("ha_filler", "hands", "chin").wait.delta == timedelta(days=10)
     assert catalogue.source_path.endswith("mine.yaml")
 
 
 def test_an_area_specific_rule_wins(raw_catalogue) -> None:
-    lips_rule = {**raw_catalogue["rules"][0], "areas": ["lips"], "wait": "2d",
-                 "source": "domain notes: lips 1-2 days"}
-    catalogue = parse_catalogue(_broken(raw_catalogue, lambda d: d["rules"].append(lips_rule)))
-    assert catalogue.rule_for("ha_filler", "hands", "lips").wait.delta == timedelta(days=2)
-    assert catalogue.rule_for("ha_filler", "hands", "chin").wait.delta == timedelta(days=14)
+    chin_rule = {**raw_catalogue["rules"][0], "areas": ["chin"], "wait": "3d", "range": ["2d", "14d"]}
+    catalogue = parse_catalogue(_broken(raw_catalogue, lambda d: d["rules"].append(chin_rule)))
+    assert catalogue.rule_for("ha_filler", "hands", "chin").wait.delta == timedelta(days=3)
+    assert catalogue.rule_for("ha_filler", "hands", "cheek_left").wait.delta == timedelta(days=14)
+    assert catalogue.rule_for("ha_filler", "hands", "lips").areas == ("lips",), "the shipped lips rule"
 
 
 def test_toml_catalogues_are_read_too(tmp_path) -> None:
@@ -172,7 +172,25 @@ product = "ha_filler"
 method = "hands"
 wait = "14d"
 note = "around, never on"
-source = "domain notes"
+sources = [{source = "clinic", figure = "14 days"}]
+[[sources]]
+id = "clinic"
+title = "Aftercare"
+publisher = "My clinic"
+address = "example.org/aftercare"
+grade = "clinic"
+[[screening]]
+id = "heart"
+question = "Heart problems?"
+action = "Ask your doctor."
+sources = [{source = "clinic", figure = "heart: no massage"}]
+[[stop_signs]]
+id = "urgent"
+level = "urgent"
+title = "Seek care now"
+signs = ["white skin"]
+action = "Stop and seek care."
+sources = [{source = "clinic", figure = "white skin: call"}]
 [[areas]]
 id = "lips"
 label = "Lips"

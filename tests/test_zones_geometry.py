@@ -64,10 +64,12 @@ def test_outlines_are_simple_positive_and_on_the_face(zone_sample_faces, index, 
     geometry = face_geometry(faces, index)
     oval = faces.landmarks[0, FACE_OVAL, :2]
     tolerance = 0.02 * float(np.linalg.norm(oval.max(0) - oval.min(0)))
-    for area_id, polygon in zip(index.area_ids, geometry.polygons(0), strict=True):
+    on_mesh = np.split(~index.area_offset.any(axis=1), index.area_offsets[1:-1])
+    for area_id, polygon, kept in zip(index.area_ids, geometry.polygons(0), on_mesh, strict=True):
         assert self_intersections(polygon) == 0, f"{name}: {area_id} crosses itself"
         assert abs(shoelace(polygon)) > 20.0, f"{name}: {area_id} has no area"
-        assert all(inside(oval, p, tolerance) for p in polygon), f"{name}: {area_id} leaves the face"
+        # points the catalogue moves off the mesh (the forehead's top row, up to the hairline) may leave it
+        assert all(inside(oval, p, tolerance) for p in polygon[kept]), f"{name}: {area_id} leaves the face"
 
 
 @pytest.mark.parametrize("name", FRONTAL)

@@ -71,8 +71,8 @@ def test_parse_today() -> None:
 def test_bad_margins_are_refused() -> None:
     with pytest.raises(PlanError, match="margin_mm"):
         Plan(margin_mm=float("nan"))
-    with pytest.raises(PlanError, match="caution_mm"):
-        Plan(caution_mm=-1.0)
+    with pytest.raises(PlanError, match="caution_band_mm"):
+        Plan(caution_band_mm=-1.0)
 
 
 def test_save_and_load_round_trip(tmp_path) -> None:
@@ -93,27 +93,30 @@ def test_save_and_load_round_trip(tmp_path) -> None:
     assert load_plan(path) == plan
 
 
+V2 = '"version": 2, "method": "hands", '
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
         ("{not json", "not valid JSON"),
         ("[1, 2]", "expected a JSON object"),
-        ('{"version": 9}', "unsupported plan version"),
-        ('{"treatments": {"lips": 1}}', "'treatments' must be a list"),
-        ('{"treatments": [{"areas": "lips"}]}', r"treatments\[0\]"),
+        ('{"version": 9, "method": "hands", "treatments": []}', "unsupported plan version 9"),
+        ("{" + V2 + '"treatments": {"lips": 1}}', "plan: treatments: must be a list"),
+        ("{" + V2 + '"treatments": [{"areas": "lips"}]}', r"treatments\[0\]: product: missing"),
         (
-            '{"treatments": [{"areas": ["lips"], "product": "ha_filler", "date": 20261120}]}',
-            "date must be text",
+            "{" + V2 + '"treatments": [{"areas": ["lips"], "product": "ha_filler", "date": 20261120}]}',
+            r"treatments\[0\]: date: must be text",
         ),
         (
-            '{"treatments": [{"areas": ["lips"], "product": "ha_filler", "date": "2999-01-01"}]}',
+            "{" + V2 + '"treatments": [{"areas": ["lips"], "product": "ha_filler", "date": "2999-01-01"}]}',
             "after today",
         ),
         (
-            '{"treatments": [{"areas": ["cheeks"], "product": "ha_filler", "date": "2026-11-01"}]}',
+            "{" + V2 + '"treatments": [{"areas": ["cheeks"], "product": "ha_filler", "date": "2026-11-01"}]}',
             "unknown area",
         ),
-        ('{"method": "hands", "margin_mm": "wide"}', "margin_mm must be a number"),
+        ("{" + V2 + '"treatments": [], "margin_mm": "wide"}', "plan: margin_mm: must be a number"),
         ("\udcff", "cannot read"),
     ],
 )

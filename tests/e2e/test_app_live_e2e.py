@@ -31,7 +31,18 @@ OVERLAY_CHROMA = 70
 LEGEND_BOX = (200, 110)  # width, height of the legend panel in the top-left corner of a 640x480 frame
 
 
+def answer_screening(page, yes: tuple[str, ...] = ()) -> None:
+    """Answer the screening questions at the top of the page: "Yes" for the question texts in ``yes``."""
+    questions = page.locator(".st-key-screening")
+    questions.wait_for(timeout=30_000)
+    for group in questions.locator('[role="radiogroup"]').all():
+        label = group.get_attribute("aria-label") or ""
+        group.get_by_text("Yes" if any(y in label for y in yes) else "No", exact=True).click()
+        page.wait_for_timeout(300)
+
+
 def open_live_mode(page) -> None:
+    answer_screening(page)
     page.locator(".st-key-mode").get_by_role("radio", name="Live camera").click()
     wait_for_start_button(page, timeout_s=30.0)
 
@@ -70,6 +81,7 @@ def camera_face_box(fake_camera: Path, detector: FaceDetector) -> tuple[int, int
 
 def test_the_first_screen_needs_no_camera(page, screenshots: Path) -> None:
     page.get_by_text("1 face(s)").first.wait_for(timeout=60_000)
+    answer_screening(page)
     assert page.locator('[data-testid="stException"]').count() == 0
     assert page.locator('[data-testid="stImage"] img').count() >= 1
     page.screenshot(path=str(screenshots / "first_screen.png"))
@@ -78,10 +90,6 @@ def test_the_first_screen_needs_no_camera(page, screenshots: Path) -> None:
     chart.locator("canvas, svg").first.wait_for(timeout=20_000)
     page.screenshot(path=str(screenshots / "first_screen_plan.png"))
     page.get_by_text("Practitioner mode (guided session)").click()
-    questions = page.locator(".st-key-practitioner_questions")
-    questions.get_by_text("Answer each question").wait_for(timeout=20_000)
-    for group in questions.locator('[role="radiogroup"]').all():
-        group.get_by_text("No", exact=True).click()
     page.get_by_text("Step 1 of").first.wait_for(timeout=20_000)
     page.get_by_role("button", name="Next ▶").click()
     page.get_by_text("Step 2 of").first.wait_for(timeout=20_000)
