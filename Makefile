@@ -40,7 +40,8 @@ lint: setup
 test: setup browser postgres lint
 	$(PY) -m pytest
 
-bench: setup
+bench: setup browser
 	$(PY) bench/landmarks.py
 	$(PY) bench/overlay.py
 	$(PY) bench/touch.py
+	$(PY) bench/live.py

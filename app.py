@@ -36,6 +36,7 @@ from live import (
     prepare_stream_context,
     release_stream_context,
     replay_clip,
+    use_latest_frame_relay,
 )
 from overlays.scene import SceneData
 from pipeline import OverlayOptions, Settings, catalogue_for, pipeline_for
@@ -549,6 +550,7 @@ def live_mode(settings: Settings) -> None:
     video, side = st.columns([3, 2])
     with video:
         prepare_stream_context(session_state(), STREAM_KEY)
+        use_latest_frame_relay()
         context = webrtc_streamer(
             key=STREAM_KEY,
             mode=WebRtcMode.SENDRECV,

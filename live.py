@@ -2,8 +2,9 @@
 
 streamlit-webrtc calls the frame callback on its own worker thread. The script thread never touches that
 thread's state directly: it swaps an immutable settings object into a ``SettingsBox`` under a lock, and reads
-the newest ``LiveStatus`` from a one-slot ``LatestOnly`` mailbox. The worker already hands the callback only
-the newest queued frame, so stale frames are dropped rather than processed late.
+the newest ``LiveStatus`` from a one-slot ``LatestOnly`` mailbox. Stale frames are dropped rather than
+processed late: the relay in front of the worker keeps only the newest decoded frame
+(``use_latest_frame_relay``), and the worker hands the callback only the newest of those it has.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from typing import Any, Generic, TypeVar
 
 import av
 import numpy as np
+from aiortc import MediaStreamTrack
+from aiortc.contrib.media import MediaRelay
 
 from overlays.scene import SceneData
 from pipeline import Settings, StreamProcessor, pipeline_for
@@ -206,13 +209,20 @@ class LiveCallback(Generic[S]):
         timestamp_ms = self._stamps.stamp(start * 1000.0)
         report = FrameReport()
         try:
-            image = frame.to_ndarray(format="bgr24")
+            canvas = frame.reformat(format="bgr24")  # the frame drawn on and sent back
+            image = canvas.to_ndarray()  # (H, W, 3) uint8 BGR, a view of the canvas's pixels: no copy
             if self._function is None:
                 self._function = self._make_frame_function()
             fps = self._status_fps()
             shown, report = self._function(image, timestamp_ms, fps, self.settings.get())
-            self.last_frame.put(shown)
-            out = av.VideoFrame.from_ndarray(np.ascontiguousarray(shown), format="bgr24")
+            if shown is not image and shown.shape == image.shape:  # e.g. the selfie view's flipped copy
+                np.copyto(image, shown)
+            elif shown is not image:
+                canvas = av.VideoFrame.from_ndarray(np.ascontiguousarray(shown), format="bgr24")
+            self.last_frame.put(shown if shown.shape != image.shape else image)
+            # The encoder takes yuv420p: convert here, on this worker thread, rather than on the thread that
+            # feeds the encoder, and once (streamlit-webrtc sends a frame again while the next is processed).
+            out = canvas.reformat(format="yuv420p")
         except Exception as err:  # a bad frame must not end the stream: show it raw, report the error
             self._errors += 1
             self._last_error = f"{type(err).__name__}: {err}"[:200]
@@ -247,6 +257,32 @@ def prepare_stream_context(session_state: MutableMapping[str, Any], key: str) ->
     context = session_state.get(key)
     if context is not None and hasattr(context, "_last_rendered_run_count"):
         context._last_rendered_run_count = None
+
+
+class LatestFrameRelay(MediaRelay):
+    """A ``MediaRelay`` whose subscribers hold only the newest frame of their source, never a queue."""
+
+    def subscribe(self, track: MediaStreamTrack, buffered: bool = False) -> MediaStreamTrack:
+        del buffered  # always unbuffered: a late reader skips to the newest frame
+        return super().subscribe(track, buffered=False)
+
+
+def use_latest_frame_relay() -> None:
+    """Make streamlit-webrtc's server-wide relay unbuffered, so the callback never queues behind a slow frame.
+
+    streamlit-webrtc 0.79 feeds the frame callback through one ``MediaRelay`` subscribed with
+    ``buffered=True``: an unbounded queue between the camera's decoder and the processing track, which takes
+    one frame each time the encoder side asks for one. When the machine is busy the encoder asks less than
+    30 times a second, frames pile up in that queue and the picture lags by seconds. Unbuffered, each read
+    takes the newest decoded frame. Call before ``webrtc_streamer``; streams already running keep theirs.
+    """
+    from streamlit.runtime.runtime import Runtime
+    from streamlit_webrtc import relay
+
+    runtime = Runtime.instance()
+    name = relay._SERVER_GLOBAL_RELAY_ATTR_NAME_
+    if not isinstance(getattr(runtime, name, None), LatestFrameRelay):
+        setattr(runtime, name, LatestFrameRelay())
 
 
 def release_stream_context(session_state: MutableMapping[str, Any], key: str) -> None:

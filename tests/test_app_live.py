@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import threading
 from collections.abc import Iterator
@@ -13,12 +14,15 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
+from aiortc import MediaStreamTrack
+from aiortc.contrib.media import MediaRelay
 from streamlit_webrtc import WebRtcStreamerState
 from streamlit_webrtc.component import WebRtcStreamerContext
 
 from live import (
     FpsMeter,
     FrameReport,
+    LatestFrameRelay,
     LatestOnly,
     LiveCallback,
     PipelineFrames,
@@ -102,10 +106,13 @@ def test_callback_runs_the_frame_function_with_the_current_settings() -> None:
 
     settings = SettingsBox(False)
     callback = LiveCallback(settings, make, clock=FakeClock())
-    plain = callback(make_frame()).to_ndarray(format="bgr24")
+    sent = callback(make_frame())
+    assert sent.format.name == "yuv420p"  # what the encoder takes: converted on the callback's thread
+    plain = sent.to_ndarray(format="bgr24")
     settings.set(True)
     flipped = callback(make_frame()).to_ndarray(format="bgr24")
-    assert plain[0, 0, 0] == 10 and flipped[0, 0, 0] == 90
+    # yuv420p keeps the picture, not exact values (limited-range rounding): dark 10 and light 90 stay apart.
+    assert abs(int(plain[0, 0, 0]) - 10) <= 5 and abs(int(flipped[0, 0, 0]) - 90) <= 5
     assert [mirror for _, mirror in calls] == [False, True]
     assert calls[1][0] > calls[0][0]
     status = callback.status.peek()
@@ -221,6 +228,48 @@ def test_release_stops_the_worker_and_forgets_the_context() -> None:
     assert worker.stopped
     assert state == {"other": 1}
     release_stream_context(state, "live")  # already gone: no error
+
+
+class NumberedFrames(MediaStreamTrack):
+    """A video source as fast as its reader: frame n carries pts n."""
+
+    kind = "video"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.made = 0
+
+    async def recv(self) -> av.VideoFrame:
+        await asyncio.sleep(0)
+        self.made += 1
+        frame = av.VideoFrame(16, 16, "yuv420p")
+        frame.pts = self.made
+        return frame
+
+
+def frames_read_around_a_busy_spell(relay: MediaRelay) -> tuple[int, int, int]:
+    """pts of a reader's frame before and after it was busy for 60 turns of the loop, and frames made."""
+
+    async def run() -> tuple[int, int, int]:
+        source = NumberedFrames()
+        reader = relay.subscribe(source)
+        before = await reader.recv()
+        for _ in range(60):  # the reader is busy (say, encoding); the camera goes on
+            await asyncio.sleep(0)
+        after = await reader.recv()
+        reader.stop()
+        return before.pts, after.pts, source.made
+
+    return asyncio.run(run())
+
+
+def test_the_relay_hands_a_reader_back_from_a_busy_spell_the_newest_frame() -> None:
+    before, after, made = frames_read_around_a_busy_spell(LatestFrameRelay())
+    assert made > before + 10
+    assert after >= made - 1, f"frame {after} of {made}: the reader was handed a stale frame"
+    # streamlit-webrtc's own buffered relay hands over the next frame in line, however old.
+    before, after, made = frames_read_around_a_busy_spell(MediaRelay())
+    assert after == before + 1 and made > after + 10
 
 
 # ------------------------------------------------------------------ the FaceZones chain on frames ---
