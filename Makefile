@@ -32,9 +32,10 @@ postgres:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; } \
 		|| { echo "error: could not install postgresql (apt-get install postgresql, as root)" >&2; exit 1; }
 
-# ruff, then mypy over the package code (files and settings: [tool.mypy] in pyproject.toml).
+# ruff (lint and format check), then mypy over the package code (files and settings: [tool.mypy] in pyproject.toml).
 lint: setup
 	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 	$(PY) -m mypy
 
 test: setup browser postgres lint

@@ -163,20 +163,30 @@ def sidebar_plan(catalogue: Catalogue, now: datetime) -> tuple[list[Treatment], 
     treatments: list[Treatment] = []
     for i in range(st.session_state["treatment_count"]):
         box = st.sidebar.container(border=True, key=f"treatment_{i}")
-        areas = box.multiselect(f"Treated areas #{i + 1}", [a.id for a in catalogue.areas_by_kind()],
-                                format_func=labels.__getitem__, key=f"t{i}_areas", placeholder="Choose areas")
-        product = box.selectbox("Product", list(products), format_func=products.__getitem__,
-                                key=f"t{i}_product") or catalogue.default_product
+        areas = box.multiselect(
+            f"Treated areas #{i + 1}",
+            [a.id for a in catalogue.areas_by_kind()],
+            format_func=labels.__getitem__,
+            key=f"t{i}_areas",
+            placeholder="Choose areas",
+        )
+        product = (
+            box.selectbox("Product", list(products), format_func=products.__getitem__, key=f"t{i}_product")
+            or catalogue.default_product
+        )
         day = box.date_input("Date", key=f"t{i}_date", max_value=now.date(), format="YYYY-MM-DD")
         has_time = catalogue.time_matters(product)
         moment = datetime.combine(day, clock_time())
         if has_time:
             at = box.time_input("Time", key=f"t{i}_time", step=timedelta(minutes=15))
             moment = datetime.combine(day, at)
-        injector = box.text_input("Your injector's wait (optional)", key=f"t{i}_injector",
-                                  placeholder="e.g. 2d or 36h",
-                                  help="The wait your own injector gave for these areas: it wins over the "
-                                       "catalogue, and the page says so.")
+        injector = box.text_input(
+            "Your injector's wait (optional)",
+            key=f"t{i}_injector",
+            placeholder="e.g. 2d or 36h",
+            help="The wait your own injector gave for these areas: it wins over the "
+            "catalogue, and the page says so.",
+        )
         waits: tuple[tuple[str, Span], ...] = ()
         if injector.strip():
             try:
@@ -187,25 +197,52 @@ def sidebar_plan(catalogue: Catalogue, now: datetime) -> tuple[list[Treatment], 
         if areas:
             treatments.append(Treatment(tuple(areas), product, moment, has_time, injector_waits=waits))
     add, remove = st.sidebar.columns(2)
-    add.button("Add treatment", on_click=_add_treatment, args=(catalogue.default_product,),
-               disabled=len(treatments) >= MAX_TREATMENTS, width="stretch")
-    remove.button("Remove last", on_click=_remove_treatment,
-                  disabled=st.session_state["treatment_count"] <= 1, width="stretch")
+    add.button(
+        "Add treatment",
+        on_click=_add_treatment,
+        args=(catalogue.default_product,),
+        disabled=len(treatments) >= MAX_TREATMENTS,
+        width="stretch",
+    )
+    remove.button(
+        "Remove last",
+        on_click=_remove_treatment,
+        disabled=st.session_state["treatment_count"] <= 1,
+        width="stretch",
+    )
     methods = {m.id: m.label for m in catalogue.methods}
     method = st.sidebar.radio("Method", list(methods), format_func=methods.get, key="method")
-    margin = st.sidebar.slider("Margin around treated areas (mm)", 0.0, 30.0, step=1.0, key="margin_mm",
-                               help="Skin kept clear around each no-touch area, on top of the area itself.")
-    band = st.sidebar.slider("Caution band outside the margin (mm)", 0.0, 30.0, step=1.0,
-                             key="caution_band_mm",
-                             help="Strokes this close beyond the margin show as caution (light pressure).")
+    margin = st.sidebar.slider(
+        "Margin around treated areas (mm)",
+        0.0,
+        30.0,
+        step=1.0,
+        key="margin_mm",
+        help="Skin kept clear around each no-touch area, on top of the area itself.",
+    )
+    band = st.sidebar.slider(
+        "Caution band outside the margin (mm)",
+        0.0,
+        30.0,
+        step=1.0,
+        key="caution_band_mm",
+        help="Strokes this close beyond the margin show as caution (light pressure).",
+    )
     return treatments, method, margin, band
 
 
 def _add_treatment(product: str) -> None:
     i = st.session_state["treatment_count"]
-    st.session_state.update({f"t{i}_areas": [], f"t{i}_product": product, f"t{i}_injector": "",
-                             f"t{i}_date": date.today(), f"t{i}_time": clock_time(12, 0),
-                             "treatment_count": i + 1})
+    st.session_state.update(
+        {
+            f"t{i}_areas": [],
+            f"t{i}_product": product,
+            f"t{i}_injector": "",
+            f"t{i}_date": date.today(),
+            f"t{i}_time": clock_time(12, 0),
+            "treatment_count": i + 1,
+        }
+    )
 
 
 def _remove_treatment() -> None:
@@ -216,21 +253,33 @@ def sidebar_display() -> Display:
     st.sidebar.header("View")
     shown = st.sidebar.pills("Show", list(LAYERS), selection_mode="multi", key="layers")
     opacity = st.sidebar.slider("Opacity of the treated areas", 0.1, 1.0, step=0.05, key="opacity")
-    mirror = st.sidebar.toggle("Mirror (selfie view)", key="mirror",
-                               help="Live camera and snapshots only; labels keep the subject's true sides.")
+    mirror = st.sidebar.toggle(
+        "Mirror (selfie view)",
+        key="mirror",
+        help="Live camera and snapshots only; labels keep the subject's true sides.",
+    )
     large = st.sidebar.toggle("Large labels (big screen)", key="large_labels")
-    guard = st.sidebar.toggle("Touch guard (hand tracking)", key="touch_guard",
-                              help="Tracks your hands and warns when a fingertip enters a no-touch area.")
-    overlay = OverlayOptions(large_labels=large, opacity=float(opacity),
-                             **{field: name in shown for name, field in LAYERS.items()})
+    guard = st.sidebar.toggle(
+        "Touch guard (hand tracking)",
+        key="touch_guard",
+        help="Tracks your hands and warns when a fingertip enters a no-touch area.",
+    )
+    overlay = OverlayOptions(
+        large_labels=large, opacity=float(opacity), **{field: name in shown for name, field in LAYERS.items()}
+    )
     return Display(overlay=overlay, mirror=mirror, touch_guard=guard)
 
 
 def sidebar_plan_files(plan: Plan | None) -> None:
     st.sidebar.header("Plan file")
     if plan is not None:
-        st.sidebar.download_button("Save plan (JSON)", json.dumps(plan.to_json(), indent=2) + "\n",
-                                   file_name="facezones-plan.json", mime="application/json", width="stretch")
+        st.sidebar.download_button(
+            "Save plan (JSON)",
+            json.dumps(plan.to_json(), indent=2) + "\n",
+            file_name="facezones-plan.json",
+            mime="application/json",
+            width="stretch",
+        )
     st.sidebar.file_uploader("Load a plan", type=["json"], key="plan_upload", on_change=on_plan_upload)
     message = st.session_state.pop("plan_message", None)
     if message:
@@ -250,12 +299,22 @@ def init_state(catalogue: Catalogue, now: datetime, store: Store | None) -> None
             recorded = None
     seed_widgets(st.session_state, recorded if recorded and recorded.treatments
                  else demo_plan(catalogue, now))  # fmt: skip
-    st.session_state.update({
-        "caution_band_mm": catalogue.defaults.caution_band_mm, "warning_open": False,
-        "layers": ["Guide", "Labels", "Legend", "Status HUD"],
-        "opacity": 0.42, "mirror": True, "large_labels": False, "touch_guard": False, "preview_days": 0,
-        "mode": MODES[0], "photo_source": PHOTO_SOURCES[0], "clip_source": CLIP_SOURCES[0], "step": 0,
-    })
+    st.session_state.update(
+        {
+            "caution_band_mm": catalogue.defaults.caution_band_mm,
+            "warning_open": False,
+            "layers": ["Guide", "Labels", "Legend", "Status HUD"],
+            "opacity": 0.42,
+            "mirror": True,
+            "large_labels": False,
+            "touch_guard": False,
+            "preview_days": 0,
+            "mode": MODES[0],
+            "photo_source": PHOTO_SOURCES[0],
+            "clip_source": CLIP_SOURCES[0],
+            "step": 0,
+        }
+    )
 
 
 # ------------------------------------------------------------------------------------ page sections ---
@@ -280,8 +339,9 @@ def screening(catalogue: Catalogue) -> dict[str, bool]:
     with st.container(border=True, key="screening"):
         st.markdown("**Before any guidance: do any of these apply to you?**")
         for question in catalogue.screening:
-            answer = st.radio(question.question, ["No", "Yes"], index=None, horizontal=True,
-                              key=f"screen_{question.id}")
+            answer = st.radio(
+                question.question, ["No", "Yes"], index=None, horizontal=True, key=f"screen_{question.id}"
+            )
             if answer is not None:
                 answers[question.id] = answer == "Yes"
     return answers
@@ -296,11 +356,16 @@ def guidance_notice(settings: Settings) -> None:
     if guidance.answered_yes or settings.warning_sign:
         lines = [f"- {reason} **{action}**" for reason, action in
                  zip(guidance.reasons, guidance.actions, strict=True)]  # fmt: skip
-        st.error("**Guidance withheld: no stroke is shown as safe.** Treated areas still show.\n"
-                 + "\n".join(lines), icon="⛔")
+        st.error(
+            "**Guidance withheld: no stroke is shown as safe.** Treated areas still show.\n"
+            + "\n".join(lines),
+            icon="⛔",
+        )
     else:
-        st.warning("**Answer the questions above first:** until then no stroke is shown. Treated areas "
-                   "still show.", icon="✋")
+        st.warning(
+            "**Answer the questions above first:** until then no stroke is shown. Treated areas still show.",
+            icon="✋",
+        )
 
 
 def _open_warning() -> None:
@@ -322,8 +387,12 @@ def warning_sign_panel(catalogue: Catalogue) -> None:
                 text += f"\n\n{tier.threshold}"
             (st.error if tier.level == "urgent" else st.warning)(text)
             cited = catalogue.evidence(tier.sources)
-            st.caption("Sources: " + "; ".join(
-                f"{e.publisher} ({e.grade_text}){' ' + e.address if e.address else ''}" for e in cited))
+            st.caption(
+                "Sources: "
+                + "; ".join(
+                    f"{e.publisher} ({e.grade_text}){' ' + e.address if e.address else ''}" for e in cited
+                )
+            )
         st.button("The signs are gone: resume guidance", on_click=_close_warning, key="warning_close")
 
 
@@ -337,11 +406,22 @@ def before_you_start(catalogue: Catalogue) -> None:
         products = {p.id: p.label for p in catalogue.products}
         methods = {m.id: m.label for m in catalogue.methods}
         st.dataframe(
-            pd.DataFrame([{"product": products[r.product], "method": methods[r.method], "wait": r.wait.text,
-                           "range": r.range_text, "areas": ", ".join(r.areas) or "all", "note": r.note,
-                           "source": sources_text(catalogue.evidence(r.sources))}
-                          for r in catalogue.rules]),
-            hide_index=True, width="stretch",
+            pd.DataFrame(
+                [
+                    {
+                        "product": products[r.product],
+                        "method": methods[r.method],
+                        "wait": r.wait.text,
+                        "range": r.range_text,
+                        "areas": ", ".join(r.areas) or "all",
+                        "note": r.note,
+                        "source": sources_text(catalogue.evidence(r.sources)),
+                    }
+                    for r in catalogue.rules
+                ]
+            ),
+            hide_index=True,
+            width="stretch",
         )
 
 
@@ -360,10 +440,15 @@ def sources_view(plan: Plan, catalogue: Catalogue) -> None:
             if row.note:
                 st.caption(row.note)
             for evidence in row.sources:
-                where = f" [{evidence.address}](https://{evidence.address.replace(' ', '%20')})" if (
-                    evidence.address) else ""
-                st.markdown(f"- **{evidence.publisher}**, *{evidence.title}* ({evidence.grade_text}): "
-                            f"{evidence.figure}.{where}")
+                where = (
+                    f" [{evidence.address}](https://{evidence.address.replace(' ', '%20')})"
+                    if (evidence.address)
+                    else ""
+                )
+                st.markdown(
+                    f"- **{evidence.publisher}**, *{evidence.title}* ({evidence.grade_text}): "
+                    f"{evidence.figure}.{where}"
+                )
 
 
 METHOD_COLOURS = ("#2f7d6d", "#d9822b", "#6c4fc2", "#3d7fc4", "#b8475d")
@@ -373,35 +458,69 @@ def timeline_chart(plan: Plan, catalogue: Catalogue) -> alt.LayerChart | None:
     """When each treated area becomes safe for each method: a bar from its treatment to the day it is safe
     (solid), then the days to go gently (pale); the red rule is the preview moment."""
     methods = {m.id: m.label for m in catalogue.methods}
-    rows = [{"area": e.area_label, "method": methods[e.method], "treated": e.treated_at,
-             "no touch until": e.safe_from, "gently until": e.caution_until or e.safe_from,
-             "no_touch_text": format_day(e.safe_from),
-             "gently_text": format_day(e.caution_until or e.safe_from), "source": e.source}
-            for e in timeline(plan, catalogue) if e.safe_from is not None]  # prescribed massage: no wait
+    rows = [
+        {
+            "area": e.area_label,
+            "method": methods[e.method],
+            "treated": e.treated_at,
+            "no touch until": e.safe_from,
+            "gently until": e.caution_until or e.safe_from,
+            "no_touch_text": format_day(e.safe_from),
+            "gently_text": format_day(e.caution_until or e.safe_from),
+            "source": e.source,
+        }
+        for e in timeline(plan, catalogue)
+        if e.safe_from is not None
+    ]  # prescribed massage: no wait
     if not rows:
         return None
     data = pd.DataFrame(rows)
     areas = list(dict.fromkeys(data["area"]))
     y = alt.Y("area:N", title=None, sort=areas, axis=alt.Axis(labelLimit=220))
     scale = alt.Scale(domain=list(methods.values()), range=list(METHOD_COLOURS[: len(methods)]))
-    colour = alt.Color("method:N", title="Method", legend=alt.Legend(orient="bottom", labelLimit=260),
-                       scale=scale)
-    bars = alt.Chart(data).mark_bar(height={"band": 0.9}).encode(
-        x=alt.X("treated:T", title=None, axis=alt.Axis(format="%-d %b")), x2="no touch until:T",
-        y=y, yOffset="method:N", color=colour,
-        tooltip=["area", "method", alt.Tooltip("no_touch_text:N", title="no touch until"),
-                 alt.Tooltip("gently_text:N", title="gently until"), "source"],
+    colour = alt.Color(
+        "method:N", title="Method", legend=alt.Legend(orient="bottom", labelLimit=260), scale=scale
     )
-    tails = alt.Chart(data).mark_bar(opacity=0.3, height={"band": 0.9}).encode(
-        x="no touch until:T", x2="gently until:T", y=y, yOffset="method:N",
-        color=alt.Color("method:N", scale=scale, legend=None))
+    bars = (
+        alt.Chart(data)
+        .mark_bar(height={"band": 0.9})
+        .encode(
+            x=alt.X("treated:T", title=None, axis=alt.Axis(format="%-d %b")),
+            x2="no touch until:T",
+            y=y,
+            yOffset="method:N",
+            color=colour,
+            tooltip=[
+                "area",
+                "method",
+                alt.Tooltip("no_touch_text:N", title="no touch until"),
+                alt.Tooltip("gently_text:N", title="gently until"),
+                "source",
+            ],
+        )
+    )
+    tails = (
+        alt.Chart(data)
+        .mark_bar(opacity=0.3, height={"band": 0.9})
+        .encode(
+            x="no touch until:T",
+            x2="gently until:T",
+            y=y,
+            yOffset="method:N",
+            color=alt.Color("method:N", scale=scale, legend=None),
+        )
+    )
     moment = pd.DataFrame({"at": [plan.moment], "label": [f"preview {format_day(plan.moment)}"]})
     rule = alt.Chart(moment).mark_rule(color="#c0392b", strokeWidth=2).encode(x="at:T")
-    text = alt.Chart(moment).mark_text(color="#c0392b", align="left", dx=4, dy=-6, baseline="bottom").encode(
-        x="at:T", text="label:N", y=alt.value(0))
+    text = (
+        alt.Chart(moment)
+        .mark_text(color="#c0392b", align="left", dx=4, dy=-6, baseline="bottom")
+        .encode(x="at:T", text="label:N", y=alt.value(0))
+    )
     return (bars + tails + rule + text).properties(
         height=alt.Step(15),  # per bar: one bar per method within each area's band
-        title="Safe again from: solid bars no touch, pale bars gently; red line: the preview moment")
+        title="Safe again from: solid bars no touch, pale bars gently; red line: the preview moment",
+    )
 
 
 def plan_table(plan: Plan, catalogue: Catalogue) -> None:
@@ -480,8 +599,13 @@ def choose_face(image: np.ndarray) -> int | None:
         return None
     widths = (faces.boxes[:, 2] - faces.boxes[:, 0]).tolist()
     names = [f"Face {i + 1}{' (largest)' if i == 0 else ''}, {w:.0f} px wide" for i, w in enumerate(widths)]
-    choice = st.selectbox("The plan applies to", range(len(faces)), format_func=names.__getitem__,
-                          key="plan_face", help="The other faces get a grey outline and no plan.")
+    choice = st.selectbox(
+        "The plan applies to",
+        range(len(faces)),
+        format_func=names.__getitem__,
+        key="plan_face",
+        help="The other faces get a grey outline and no plan.",
+    )
     return int(choice) if choice is not None and choice < len(faces) else None
 
 
@@ -496,8 +620,9 @@ def photo_mode(settings: Settings, display: Display) -> None:
         choice = st.selectbox("Sample", list(samples), key="sample")
         image, name = read_image(samples[choice]), samples[choice].stem
     elif source == "Upload":
-        upload = st.file_uploader("Your photo", type=["png", "jpg", "jpeg", "webp", "bmp", "tif", "tiff"],
-                                  key="photo_upload")
+        upload = st.file_uploader(
+            "Your photo", type=["png", "jpg", "jpeg", "webp", "bmp", "tif", "tiff"], key="photo_upload"
+        )
         if upload is None:
             st.info("Choose a photo of one face, looking at the camera.")
             return
@@ -517,8 +642,13 @@ def photo_mode(settings: Settings, display: Display) -> None:
         if touching:
             st.error("Fingertip in a no-touch area: " + ", ".join(touching))
         no_touch_list(settings)
-        st.download_button("Download the annotated image (PNG)", encode_png(shown),
-                           file_name=f"facezones-{name}.png", mime="image/png", key="download_photo")
+        st.download_button(
+            "Download the annotated image (PNG)",
+            encode_png(shown),
+            file_name=f"facezones-{name}.png",
+            mime="image/png",
+            key="download_photo",
+        )
 
 
 def ice_servers() -> list[dict[str, Any]]:
@@ -532,7 +662,7 @@ def ice_servers() -> list[dict[str, Any]]:
     except json.JSONDecodeError:
         servers = None
     if not isinstance(servers, list) or not all(isinstance(s, dict) and "urls" in s for s in servers):
-        st.warning("FACEZONES_ICE_SERVERS is not a JSON list of {\"urls\": ...}: using no ICE server.")
+        st.warning('FACEZONES_ICE_SERVERS is not a JSON list of {"urls": ...}: using no ICE server.')
         return []
     return servers
 
@@ -555,14 +685,18 @@ def live_mode(settings: Settings) -> None:
             key=STREAM_KEY,
             mode=WebRtcMode.SENDRECV,
             rtc_configuration={"iceServers": ice_servers()},
-            media_stream_constraints={"video": {"width": {"ideal": 640}, "height": {"ideal": 480},
-                                                "frameRate": {"ideal": 30}}, "audio": False},
+            media_stream_constraints={
+                "video": {"width": {"ideal": 640}, "height": {"ideal": 480}, "frameRate": {"ideal": 30}},
+                "audio": False,
+            },
             video_frame_callback=callback,
             on_video_ended=callback.end_stream,
             async_processing=True,
         )
-        st.caption("Press START and allow the camera. Nothing leaves this computer: frames go to the local "
-                   "server only. If live video will not start, use Photos → Camera snapshot.")
+        st.caption(
+            "Press START and allow the camera. Nothing leaves this computer: frames go to the local "
+            "server only. If live video will not start, use Photos → Camera snapshot."
+        )
     with side:
         live_status(callback, context.state.playing)
 
@@ -579,8 +713,10 @@ def live_status(callback: LiveCallback[Settings], playing: bool) -> None:
             fps.metric("Processed fps", f"{status.fps:.1f}")
             frames.metric("Frames", status.frames)
             faces.metric("Faces", status.report.faces)
-            st.caption(f"Stream {status.stream} · {status.size[0]}×{status.size[1]} · "
-                       f"{status.frame_ms:.0f} ms per frame · errors {status.errors}")
+            st.caption(
+                f"Stream {status.stream} · {status.size[0]}×{status.size[1]} · "
+                f"{status.frame_ms:.0f} ms per frame · errors {status.errors}"
+            )
             if status.report.hint:
                 st.warning(status.report.hint)
             if status.report.touching:
@@ -590,16 +726,23 @@ def live_status(callback: LiveCallback[Settings], playing: bool) -> None:
             st.caption(f"Caution (light pressure): {status.report.caution_segments} stroke segment(s)")
             show_no_touch(status.report.no_touch)
             if status.errors:
-                st.error(f"{status.errors} frame(s) could not be mapped and were shown as they came "
-                         f"({status.last_error.split(':')[0]}); the stream goes on.")
+                st.error(
+                    f"{status.errors} frame(s) could not be mapped and were shown as they came "
+                    f"({status.last_error.split(':')[0]}); the stream goes on."
+                )
         frame = callback.last_frame.peek()
         if frame is not None and st.button("Take a snapshot", key="take_snapshot"):
             st.session_state["live_snapshot"] = encode_png(frame)
         snapshot = st.session_state.get("live_snapshot")
         if snapshot is not None:
             st.image(snapshot, width=200, caption="Snapshot")
-            st.download_button("Download the snapshot (PNG)", snapshot, file_name="facezones-snapshot.png",
-                               mime="image/png", key="download_snapshot")
+            st.download_button(
+                "Download the snapshot (PNG)",
+                snapshot,
+                file_name="facezones-snapshot.png",
+                mime="image/png",
+                key="download_snapshot",
+            )
 
     panel()
 
@@ -616,8 +759,15 @@ def replay_mode(settings: Settings) -> None:
         key, name, data, path = "sample", "sample-clip", None, ensure(SAMPLE_CLIP)
     plan = settings.plan
     # A changed plan, day or view makes the mapped clip stale (the minute "now" moves on does not).
-    inputs = (plan.treatments, plan.method, plan.margin_mm, plan.moment.date(), settings.overlay,
-              settings.current_line, settings.touch_guard)
+    inputs = (
+        plan.treatments,
+        plan.method,
+        plan.margin_mm,
+        plan.moment.date(),
+        settings.overlay,
+        settings.current_line,
+        settings.touch_guard,
+    )
     key = f"{key}:{hash(inputs)}"
     if st.button("Map this clip", type="primary", key="replay_run"):
         progress = st.progress(0.0, text="Mapping the clip…")
@@ -632,8 +782,13 @@ def replay_mode(settings: Settings) -> None:
 
             video, reports = replay_clip(path, settings, max_seconds=REPLAY_SECONDS, on_progress=on_progress)
         progress.empty()
-        st.session_state["replay"] = {"key": key, "name": name, "video": video,
-                                      "frames": len(reports), "faces": sum(r.faces > 0 for r in reports)}
+        st.session_state["replay"] = {
+            "key": key,
+            "name": name,
+            "video": video,
+            "frames": len(reports),
+            "faces": sum(r.faces > 0 for r in reports),
+        }
     replay = st.session_state.get("replay")
     if replay is None or replay["key"] != key:
         return
@@ -642,8 +797,13 @@ def replay_mode(settings: Settings) -> None:
     with notes:
         st.caption(f"{replay['frames']} frames mapped; a face in {replay['faces']} of them.")
         no_touch_list(settings)
-        st.download_button("Download the mapped clip (MP4)", replay["video"], mime="video/mp4",
-                           file_name=f"facezones-{Path(name).stem}.mp4", key="download_clip")
+        st.download_button(
+            "Download the mapped clip (MP4)",
+            replay["video"],
+            mime="video/mp4",
+            file_name=f"facezones-{Path(name).stem}.mp4",
+            key="download_clip",
+        )
 
 
 # ------------------------------------------------------------------------------- practitioner mode ---
@@ -724,13 +884,15 @@ def practitioner_panel(catalogue: Catalogue) -> str | None:
     with st.container(border=True, key="practitioner_panel"):
         st.markdown(f"**Step {index + 1} of {len(steps)} · {phase}**")
         st.markdown(f"### {line.label}")
-        st.caption("Stroke slowly along the arrow with light pressure, towards the "
-                   f"{nodes.get(line.drains_to, 'lymph nodes')}.")
+        st.caption(
+            "Stroke slowly along the arrow with light pressure, towards the "
+            f"{nodes.get(line.drains_to, 'lymph nodes')}."
+        )
         back, forward, rep = st.columns(3)
-        back.button("◀ Previous", on_click=_go_to_step, args=(-1, len(steps)), width="stretch",
-                    key="step_back")
-        forward.button("Next ▶", on_click=_go_to_step, args=(1, len(steps)), width="stretch",
-                       key="step_next")
+        back.button(
+            "◀ Previous", on_click=_go_to_step, args=(-1, len(steps)), width="stretch", key="step_back"
+        )
+        forward.button("Next ▶", on_click=_go_to_step, args=(1, len(steps)), width="stretch", key="step_next")
         rep.button("+1 repetition", on_click=_count_rep, args=(line.id,), width="stretch", key="step_rep")
 
         @st.fragment(run_every=1.0)
@@ -742,8 +904,11 @@ def practitioner_panel(catalogue: Catalogue) -> str | None:
 
         step_timer()
         with st.expander("End of the session"):
-            st.multiselect("Stop signs you noticed, if any",
-                           [sign for tier in catalogue.stop_signs for sign in tier.signs], key="guided_signs")
+            st.multiselect(
+                "Stop signs you noticed, if any",
+                [sign for tier in catalogue.stop_signs for sign in tier.signs],
+                key="guided_signs",
+            )
             st.text_input("A note for the record", key="guided_note")
             done = sum(st.session_state.get("guided_lines", {}).values())
             st.button(f"End the session and save it ({done} repetition(s))", on_click=_end_guided_session,
@@ -1003,8 +1168,14 @@ def main() -> None:
         st.stop()
     store = open_store()
     init_state(catalogue, now, store)
-    st.sidebar.button("⚠ I see a warning sign", on_click=_open_warning, type="primary", width="stretch",
-                      key="warning_open_button", help="Pauses guidance and shows what to do.")
+    st.sidebar.button(
+        "⚠ I see a warning sign",
+        on_click=_open_warning,
+        type="primary",
+        width="stretch",
+        key="warning_open_button",
+        help="Pauses guidance and shows what to do.",
+    )
     person = sidebar_person(store) if store is not None else None
     treatments, method, margin, band = sidebar_plan(catalogue, now)
     display = sidebar_display()
@@ -1016,14 +1187,26 @@ def main() -> None:
     answers = screening(catalogue)
     before_you_start(catalogue)
     preview, practitioner_column = st.columns([3, 2], vertical_alignment="bottom")
-    days = preview.slider("Preview day: how the map changes over the coming days", 0, PREVIEW_DAYS,
-                          key="preview_days", format="+%d days")
-    practitioner = practitioner_column.toggle("Practitioner mode (guided session)", key="practitioner",
-                                              on_change=_on_practitioner)
+    days = preview.slider(
+        "Preview day: how the map changes over the coming days",
+        0,
+        PREVIEW_DAYS,
+        key="preview_days",
+        format="+%d days",
+    )
+    practitioner = practitioner_column.toggle(
+        "Practitioner mode (guided session)", key="practitioner", on_change=_on_practitioner
+    )
     plan: Plan | None = None
     try:
-        plan = Plan(tuple(treatments), method, now + timedelta(days=days), margin_mm=margin,
-                    caution_band_mm=band, screening=tuple(answers.items()))
+        plan = Plan(
+            tuple(treatments),
+            method,
+            now + timedelta(days=days),
+            margin_mm=margin,
+            caution_band_mm=band,
+            screening=tuple(answers.items()),
+        )
         plan.check(catalogue)
     except PlanError as err:
         st.error(str(err))
@@ -1038,8 +1221,14 @@ def main() -> None:
     if plan is None:
         return
     warning = WARNING_SIGN_REPORTED if st.session_state.get("warning_open") else None
-    settings = Settings(plan=plan, catalogue_path=catalogue_path(), overlay=display.overlay,
-                        touch_guard=display.touch_guard, require_answers=True, warning_sign=warning)
+    settings = Settings(
+        plan=plan,
+        catalogue_path=catalogue_path(),
+        overlay=display.overlay,
+        touch_guard=display.touch_guard,
+        require_answers=True,
+        warning_sign=warning,
+    )
     guidance_notice(settings)
     guided = practitioner and not pipeline_for(settings).safety.withheld
     if practitioner and not guided:

@@ -61,16 +61,29 @@ def _plan(args: argparse.Namespace) -> Plan:
             raise CliError("--person and --plan both give a plan: use one of them")
         with Store(args.db) as store:
             stored = store.plan(args.person, parse_today(args.today), method=args.method)
-    return build_plan(args.treat, method=args.method, today=args.today, plan_path=args.plan,
-                      margin_mm=args.margin, caution_band_mm=args.caution_band, screen=args.screen,
-                      injector_waits=args.injector_wait, base=stored)
+    return build_plan(
+        args.treat,
+        method=args.method,
+        today=args.today,
+        plan_path=args.plan,
+        margin_mm=args.margin,
+        caution_band_mm=args.caution_band,
+        screen=args.screen,
+        injector_waits=args.injector_wait,
+        base=stored,
+    )
 
 
 def _settings(args: argparse.Namespace, *, still: bool = True) -> Settings:
     catalogue_for(args.catalogue)  # a malformed catalogue fails here, with file, entry and field named
     overlay = OverlayOptions(guide=not still)  # no frozen guide dot on a still; its HUD holds only the notes
-    return Settings(plan=_plan(args), catalogue_path=args.catalogue, mirror=getattr(args, "mirror", False),
-                    overlay=overlay, face=getattr(args, "face", None))
+    return Settings(
+        plan=_plan(args),
+        catalogue_path=args.catalogue,
+        mirror=getattr(args, "mirror", False),
+        overlay=overlay,
+        face=getattr(args, "face", None),
+    )
 
 
 def _write_json(path: str, document: dict[str, Any]) -> None:
@@ -124,8 +137,11 @@ def expand_inputs(names: Sequence[str]) -> Inputs:
         else:
             paths.append(path)
     unique = tuple(dict.fromkeys(p.resolve() for p in paths))
-    return Inputs(tuple(Path(os.path.relpath(p)) if p.is_relative_to(Path.cwd()) else p for p in unique),
-                  tuple(problems), several)
+    return Inputs(
+        tuple(Path(os.path.relpath(p)) if p.is_relative_to(Path.cwd()) else p for p in unique),
+        tuple(problems),
+        several,
+    )
 
 
 def _output_names(paths: Sequence[Path]) -> list[str]:
@@ -139,8 +155,9 @@ def _output_names(paths: Sequence[Path]) -> list[str]:
     return stems
 
 
-def analysis_document(image_path: Path, shown: Any, pipeline: Pipeline, data: Any, mirrored: bool,
-                      notes: Sequence[str]) -> dict[str, Any]:
+def analysis_document(
+    image_path: Path, shown: Any, pipeline: Pipeline, data: Any, mirrored: bool, notes: Sequence[str]
+) -> dict[str, Any]:
     """The analysis JSON of one photo (``schemas/analysis.schema.json``): the fields of schema version 1."""
     height, width = shown.shape[:2]
     return {
@@ -176,8 +193,10 @@ def annotate(args: argparse.Namespace) -> int:
     if inputs.several:
         for option, value in (("--json", args.json), ("--out", args.out)):
             if value and Path(value).suffix and not Path(value).is_dir():
-                raise CliError(f"{option} {value}: with several photos, name a folder (one file per photo)"
-                               + (" or use --jsonl" if option == "--json" else ""))
+                raise CliError(
+                    f"{option} {value}: with several photos, name a folder (one file per photo)"
+                    + (" or use --jsonl" if option == "--json" else "")
+                )
     if args.max_faces < 1:
         raise CliError(f"--max-faces must be at least 1, got {args.max_faces}")
     if args.face is not None and args.face < 0:
@@ -214,8 +233,10 @@ def annotate(args: argparse.Namespace) -> int:
                 stream.write(json.dumps(document) + "\n")
                 stream.flush()
             if args.out:
-                _write_image(str(Path(args.out) / f"{stem}.png") if inputs.several else args.out,
-                             pipeline.render(shown, data))
+                _write_image(
+                    str(Path(args.out) / f"{stem}.png") if inputs.several else args.out,
+                    pipeline.render(shown, data),
+                )
             withheld = " (guidance withheld)" if data.safety.withheld else ""
             print(f"{path}: {len(faces)} face(s){withheld}", file=sys.stderr)
             for note in notes:
@@ -237,8 +258,12 @@ def annotate_video_command(args: argparse.Namespace) -> int:
     settings = replace(_settings(args, still=False), touch_guard=not args.no_hands)
     Pipeline(settings)  # refuse a bad plan before any frame is decoded
     with StreamProcessor(LandmarkerOptions(max_faces=args.max_faces)) as stream:
-        summary = annotate_video(args.video, args.out, lambda frame, ms: stream(frame, ms, settings)[0],
-                                 terminal_progress(sys.stderr))
+        summary = annotate_video(
+            args.video,
+            args.out,
+            lambda frame, ms: stream(frame, ms, settings)[0],
+            terminal_progress(sys.stderr),
+        )
     print(f"{args.video}: {summary.frames} frames -> {summary.path}", file=sys.stderr)
     return 0
 
@@ -463,20 +488,43 @@ def _add_store_commands(commands: Any) -> None:
 
 
 def _add_plan_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--treat", action="append", default=[], metavar="AREA[,AREA…]=PRODUCT@YYYY-MM-DD",
-                        help="a treatment (repeatable), e.g. nasolabial_left=ha_filler@2026-11-20")
+    parser.add_argument(
+        "--treat",
+        action="append",
+        default=[],
+        metavar="AREA[,AREA…]=PRODUCT@YYYY-MM-DD",
+        help="a treatment (repeatable), e.g. nasolabial_left=ha_filler@2026-11-20",
+    )
     parser.add_argument("--method", choices=None, help="hands, tools or microcurrent (default: hands)")
     parser.add_argument("--today", help="the day to evaluate, YYYY-MM-DD[THH:MM] (default: now)")
-    parser.add_argument("--margin", type=float, metavar="MM",
-                        help="no-touch margin in mm around treated areas (default: the rule's)")
-    parser.add_argument("--caution-band", type=float, metavar="MM",
-                        help="width in mm of the caution band outside the margin (default: the rule's)")
-    parser.add_argument("--screen", action="append", default=[], metavar="ID=yes|no",
-                        help="a screening answer (repeatable; ids from the catalogue: heart, vessels, lymph, "
-                             "skin); any yes withholds guidance")
-    parser.add_argument("--injector-wait", action="append", default=[], metavar="AREA=DURATION",
-                        help="the wait your injector gave for an area, e.g. lips=2d or lips=36h "
-                             "(repeatable); it wins over the catalogue")
+    parser.add_argument(
+        "--margin",
+        type=float,
+        metavar="MM",
+        help="no-touch margin in mm around treated areas (default: the rule's)",
+    )
+    parser.add_argument(
+        "--caution-band",
+        type=float,
+        metavar="MM",
+        help="width in mm of the caution band outside the margin (default: the rule's)",
+    )
+    parser.add_argument(
+        "--screen",
+        action="append",
+        default=[],
+        metavar="ID=yes|no",
+        help="a screening answer (repeatable; ids from the catalogue: heart, vessels, lymph, "
+        "skin); any yes withholds guidance",
+    )
+    parser.add_argument(
+        "--injector-wait",
+        action="append",
+        default=[],
+        metavar="AREA=DURATION",
+        help="the wait your injector gave for an area, e.g. lips=2d or lips=36h "
+        "(repeatable); it wins over the catalogue",
+    )
     parser.add_argument("--catalogue", help="another catalogue file (default: zones/catalogue.yaml)")
     parser.add_argument("--plan", help="a plan JSON file saved by the app or the CLI")
     parser.add_argument("--person", help="use this person's stored treatments and settings as the plan")
@@ -488,8 +536,12 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     one = commands.add_parser("annotate", help="landmarks, zones and strokes of photos as JSON and/or PNG")
-    one.add_argument("images", nargs="+", metavar="IMAGE",
-                     help="photos: files, folders (their photos) and globs such as 'shots/*.jpg'")
+    one.add_argument(
+        "images",
+        nargs="+",
+        metavar="IMAGE",
+        help="photos: files, folders (their photos) and globs such as 'shots/*.jpg'",
+    )
     one.add_argument("--json", help="write the analysis here (several photos: a folder, NAME.json each)")
     one.add_argument("--jsonl", help="write one analysis per line to this JSON Lines file ('-': stdout)")
     one.add_argument("--out", help="write the annotated image here, .png or .jpg (several: a folder)")

@@ -305,7 +305,7 @@ def release_stream_context(session_state: MutableMapping[str, Any], key: str) ->
 
 @functools.lru_cache(maxsize=16)
 def no_touch_summary(settings: Settings) -> tuple[str, ...]:
-    """"Area until day" for every no-touch area of the plan, for the status panel (once per settings).
+    """ "Area until day" for every no-touch area of the plan, for the status panel (once per settings).
 
     Raises ``PlanError`` / ``CatalogueError`` for a plan or catalogue that cannot be used.
     """
@@ -346,8 +346,9 @@ class PipelineFrames:
     def __init__(self, options: LandmarkerOptions | None = None) -> None:
         self._stream = StreamProcessor(options)
 
-    def __call__(self, frame_bgr: np.ndarray, timestamp_ms: int, fps: float,
-                 settings: Settings) -> tuple[np.ndarray, FrameReport]:
+    def __call__(
+        self, frame_bgr: np.ndarray, timestamp_ms: int, fps: float, settings: Settings
+    ) -> tuple[np.ndarray, FrameReport]:
         shown, result = self._stream(frame_bgr, timestamp_ms, settings, fps or None)
         return shown, frame_report(result, settings)
 
@@ -376,6 +377,12 @@ def replay_clip(
             reports.append(frame_report(result, settings))
             return shown
 
-        summary = annotate_video(source, Path(workdir) / "mapped.mp4", render, on_progress,
-                                 max_seconds=max_seconds, max_width=max_width)
+        summary = annotate_video(
+            source,
+            Path(workdir) / "mapped.mp4",
+            render,
+            on_progress,
+            max_seconds=max_seconds,
+            max_width=max_width,
+        )
         return summary.path.read_bytes(), reports

@@ -74,8 +74,9 @@ def catalogue_for(path: str | os.PathLike[str] | None) -> Catalogue:
     return _catalogue(resolved, mtime)
 
 
-def view(frame: np.ndarray, faces: Faces, hands: Hands | None, mirror: bool
-         ) -> tuple[np.ndarray, Faces, Hands | None]:
+def view(
+    frame: np.ndarray, faces: Faces, hands: Hands | None, mirror: bool
+) -> tuple[np.ndarray, Faces, Hands | None]:
     """Frame, faces and hands as shown: flipped left-right together for the selfie view, else unchanged."""
     if not mirror:
         return frame, faces, hands
@@ -91,17 +92,29 @@ class Pipeline:
         self.catalogue = catalogue_for(settings.catalogue_path)
         settings.plan.check(self.catalogue)
         self.index = GeometryIndex.from_catalogue(self.catalogue)
-        self.safety = gated(evaluate(settings.plan, self.catalogue), self.catalogue,
-                            require_answers=settings.require_answers, warning_sign=settings.warning_sign)
+        self.safety = gated(
+            evaluate(settings.plan, self.catalogue),
+            self.catalogue,
+            require_answers=settings.require_answers,
+            warning_sign=settings.warning_sign,
+        )
         self.annotator = FaceZonesAnnotator(settings.overlay)
 
     def new_guard(self) -> TouchGuard:
         """A touch guard for one stream (or one photo): its hysteresis and touch counts start at zero."""
         return TouchGuard(self.index.area_ids, self.index.area_labels)
 
-    def analyse(self, faces: Faces, hands: Hands | None = None, *, guard: TouchGuard | None = None,
-                timestamp_ms: float = 0.0, face_state: FaceState = "live", fps: float | None = None,
-                memory: StreamMemory | None = None) -> SceneData:
+    def analyse(
+        self,
+        faces: Faces,
+        hands: Hands | None = None,
+        *,
+        guard: TouchGuard | None = None,
+        timestamp_ms: float = 0.0,
+        face_state: FaceState = "live",
+        fps: float | None = None,
+        memory: StreamMemory | None = None,
+    ) -> SceneData:
         """The frame's record from faces (and hands) in shown coordinates: geometry, segment statuses,
         fingertip touches (with ``hands``), the time stamp, the guided line, the frame rate and the
         stream's memory (None: a photo)."""
@@ -111,16 +124,42 @@ class Pipeline:
         if hands is not None:
             hits = no_touch_hits(hands, geometry, self.safety)
             touch = (guard or self.new_guard()).update(hits, timestamp_ms, face_state)
-        return SceneData(geometry, self.safety, statuses, faces, touch, timestamp_ms / 1000.0,
-                         self.settings.current_line, fps, memory, chosen_face=self.settings.face)
+        return SceneData(
+            geometry,
+            self.safety,
+            statuses,
+            faces,
+            touch,
+            timestamp_ms / 1000.0,
+            self.settings.current_line,
+            fps,
+            memory,
+            chosen_face=self.settings.face,
+        )
 
-    def process(self, frame_bgr: np.ndarray, faces: Faces, hands: Hands | None = None, *,
-                guard: TouchGuard | None = None, timestamp_ms: float = 0.0, face_state: FaceState = "live",
-                fps: float | None = None, memory: StreamMemory | None = None) -> tuple[np.ndarray, SceneData]:
+    def process(
+        self,
+        frame_bgr: np.ndarray,
+        faces: Faces,
+        hands: Hands | None = None,
+        *,
+        guard: TouchGuard | None = None,
+        timestamp_ms: float = 0.0,
+        face_state: FaceState = "live",
+        fps: float | None = None,
+        memory: StreamMemory | None = None,
+    ) -> tuple[np.ndarray, SceneData]:
         """Apply the view (selfie flip) to a camera frame and what was detected on it, then analyse."""
         shown, shown_faces, shown_hands = view(frame_bgr, faces, hands, self.settings.mirror)
-        return shown, self.analyse(shown_faces, shown_hands, guard=guard, timestamp_ms=timestamp_ms,
-                                   face_state=face_state, fps=fps, memory=memory)
+        return shown, self.analyse(
+            shown_faces,
+            shown_hands,
+            guard=guard,
+            timestamp_ms=timestamp_ms,
+            face_state=face_state,
+            fps=fps,
+            memory=memory,
+        )
 
     def render(self, frame_bgr: np.ndarray, data: SceneData, *, copy: bool = True) -> np.ndarray:
         """Draw the overlay on the shown frame (a copy unless ``copy`` is False) and return it."""
@@ -144,8 +183,13 @@ class Pipeline:
             {
                 "landmarks": np.round(faces.landmarks[i].astype(np.float64), 2).tolist(),
                 "box": np.round(faces.boxes[i].astype(np.float64), 1).tolist(),
-                "pose": dict(zip(("yaw", "pitch", "roll"), np.round(faces.poses[i].astype(float), 1).tolist(),
-                                 strict=True)),
+                "pose": dict(
+                    zip(
+                        ("yaw", "pitch", "roll"),
+                        np.round(faces.poses[i].astype(float), 1).tolist(),
+                        strict=True,
+                    )
+                ),
                 "quality": faces.quality[i].as_dict() if faces.quality else {},
                 "fit": FIT_OK if fits[i] else FIT_UNCERTAIN,
                 "detector_score": detector[i],
@@ -182,8 +226,9 @@ class StreamProcessor:
     (``HandOptions(stride=2)``) to keep face and hands together above 20 fps at 640x480.
     """
 
-    def __init__(self, face_options: LandmarkerOptions | None = None,
-                 hand_options: HandOptions | None = None) -> None:
+    def __init__(
+        self, face_options: LandmarkerOptions | None = None, hand_options: HandOptions | None = None
+    ) -> None:
         options = face_options or LandmarkerOptions(max_faces=2)
         self._faces = FaceFollower(FollowOptions(max_faces=options.max_faces), landmarker=options)
         self._hand_options = hand_options or HandOptions(stride=2)
@@ -201,8 +246,9 @@ class StreamProcessor:
             self._guard = pipeline.new_guard()
         return self._hands, self._guard
 
-    def __call__(self, frame_bgr: np.ndarray, timestamp_ms: int, settings: Settings,
-                 fps: float | None = None) -> tuple[np.ndarray, SceneData]:
+    def __call__(
+        self, frame_bgr: np.ndarray, timestamp_ms: int, settings: Settings, fps: float | None = None
+    ) -> tuple[np.ndarray, SceneData]:
         """Track, analyse and draw one camera frame ``(H, W, 3) uint8`` BGR; returns the frame as shown."""
         pipeline = pipeline_for(settings)
         faces = self._faces.track(frame_bgr, timestamp_ms, color="bgr")
@@ -212,9 +258,16 @@ class StreamProcessor:
             hands = hand_tracker.track(frame_bgr, timestamp_ms, color="bgr")
             held = self._hold.update(faces, timestamp_ms)
             faces = held.value
-        shown, data = pipeline.process(frame_bgr, faces, hands, guard=guard, timestamp_ms=timestamp_ms,
-                                       face_state=held.state if held is not None else "live", fps=fps,
-                                       memory=self._memory)
+        shown, data = pipeline.process(
+            frame_bgr,
+            faces,
+            hands,
+            guard=guard,
+            timestamp_ms=timestamp_ms,
+            face_state=held.state if held is not None else "live",
+            fps=fps,
+            memory=self._memory,
+        )
         copy = shown is frame_bgr and not frame_bgr.flags.writeable
         return pipeline.render(shown, data, copy=copy), data
 

@@ -219,8 +219,9 @@ def _text_block(
     return y
 
 
-def _header_and_footer(image: np.ndarray, catalogue: Catalogue, plan: Plan, face_bottom: int,
-                       notes: Footnotes) -> np.ndarray:
+def _header_and_footer(
+    image: np.ndarray, catalogue: Catalogue, plan: Plan, face_bottom: int, notes: Footnotes
+) -> np.ndarray:
     """Title, plan line, subject-side markers, colour key, steps in session order, the sources as numbered
     footnotes (as many as the page holds; the rest are counted) and the disclaimer."""
     canvas = Image.fromarray(image[:, :, ::-1])
@@ -307,12 +308,15 @@ def _wrap(text: str, face: ImageFont.FreeTypeFont | ImageFont.ImageFont, width: 
     return lines
 
 
-def _sources(draw: ImageDraw.ImageDraw, notes: Footnotes, xy: tuple[int, int], width: int, bottom: int,
-             size: int) -> None:
+def _sources(
+    draw: ImageDraw.ImageDraw, notes: Footnotes, xy: tuple[int, int], width: int, bottom: int, size: int
+) -> None:
     """The numbered sources under a heading, in two columns down to ``bottom``: ``[n] publisher (grade)
     address``; what does not fit is counted, not cut."""
-    entries = [f"[{n}] {e.publisher} ({e.grade_text}){' ' + e.address if e.address else ''}"
-               for n, e in enumerate(notes.sources, start=1)]
+    entries = [
+        f"[{n}] {e.publisher} ({e.grade_text}){' ' + e.address if e.address else ''}"
+        for n, e in enumerate(notes.sources, start=1)
+    ]
     if notes.injector:
         entries.insert(0, "[injector] the person's own injector's instruction (it wins over the catalogue)")
     if not entries:
@@ -320,8 +324,12 @@ def _sources(draw: ImageDraw.ImageDraw, notes: Footnotes, xy: tuple[int, int], w
     x, y = xy
     small = round(size * 0.55)
     step = round(small * 1.3)
-    draw.text((x, y), "Sources (full titles and figures: the app's sources view, the CLI's JSON)",
-              font=font(round(size * 0.8)), fill=INK[::-1])
+    draw.text(
+        (x, y),
+        "Sources (full titles and figures: the app's sources view, the CLI's JSON)",
+        font=font(round(size * 0.8)),
+        fill=INK[::-1],
+    )
     top = y + round(size * 1.2)
     column = (width - size) // 2
     placed, cursor = 0, [top, top]
@@ -337,8 +345,14 @@ def _sources(draw: ImageDraw.ImageDraw, notes: Footnotes, xy: tuple[int, int], w
         placed += 1
     if placed < len(entries):
         rest = len(entries) - placed
-        _text_block(draw, (x, max(cursor)), f"… and {rest} more (see the app's sources view)", small, width,
-                    (90, 90, 90))
+        _text_block(
+            draw,
+            (x, max(cursor)),
+            f"… and {rest} more (see the app's sources view)",
+            small,
+            width,
+            (90, 90, 90),
+        )
 
 
 def render_chart(analyse: Analyse, catalogue: Catalogue, size: tuple[int, int] = A4_PORTRAIT) -> np.ndarray:

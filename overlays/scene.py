@@ -26,8 +26,13 @@ from zones.safety import CAUTION, NO_TOUCH, SAFE, SafetyMap
 from zones.touch import TouchReport
 
 ROI_PAD_PX = 6  # room around the areas (grown by their margins) for outlines
-ISSUE_WORDS = {"out_of_frame": "cut off", "too_small": "too small", "turned": "too turned",
-               "too_dark": "too dark", "too_bright": "too bright"}  # FaceQuality's issue codes, in words
+ISSUE_WORDS = {
+    "out_of_frame": "cut off",
+    "too_small": "too small",
+    "turned": "too turned",
+    "too_dark": "too dark",
+    "too_bright": "too bright",
+}  # FaceQuality's issue codes, in words
 
 
 @dataclass(frozen=True, eq=False)

@@ -96,8 +96,9 @@ def test_an_uploaded_photo_is_mapped(sample_paths: dict[str, Path]) -> None:
 def test_a_corrupt_upload_gets_a_short_message_and_the_app_stays_usable() -> None:
     app = run_app()
     app.segmented_control(key="photo_source").set_value("Upload").run()
-    app.file_uploader(key="photo_upload").upload("broken.jpg", b"\xff\xd8\xff\xe0 not really a jpeg",
-                                                 "image/jpeg").run()
+    app.file_uploader(key="photo_upload").upload(
+        "broken.jpg", b"\xff\xd8\xff\xe0 not really a jpeg", "image/jpeg"
+    ).run()
     assert_no_failure(app)
     assert len(app.error) == 1
     message = app.error[0].value
@@ -113,8 +114,9 @@ def test_a_small_turned_face_is_found_and_its_limits_said() -> None:
     """The cameraman (about 60 px wide, turned away behind his camera): the landmarker alone found no face;
     the detector finds it, and the app says it is small and what the camera cannot see."""
     app = run_app()
-    app.selectbox(key="sample").set_value(next(o for o in app.selectbox(key="sample").options
-                                               if "camera.png" in o)).run()
+    app.selectbox(key="sample").set_value(
+        next(o for o in app.selectbox(key="sample").options if "camera.png" in o)
+    ).run()
     assert_no_failure(app)
     assert "1 face(s)" in mapped_caption(app)
     warnings = texts(app.warning)
@@ -164,8 +166,13 @@ def test_a_camera_snapshot_is_mapped_in_the_mirror_view(sample_images: dict[str,
 
 def test_a_saved_plan_loads_back_and_a_bad_one_is_refused() -> None:
     app = run_app()
-    plan = {"version": 1, "method": "tools", "margin_mm": 6.0, "caution_mm": None,
-            "treatments": [{"areas": ["chin", "jawline_left"], "product": "ha_filler", "date": "2026-01-05"}]}
+    plan = {
+        "version": 1,
+        "method": "tools",
+        "margin_mm": 6.0,
+        "caution_mm": None,
+        "treatments": [{"areas": ["chin", "jawline_left"], "product": "ha_filler", "date": "2026-01-05"}],
+    }
     uploader = app.file_uploader(key="plan_upload")
     uploader.upload("plan.json", json.dumps(plan).encode(), "application/json").run()
     assert_no_failure(app)
@@ -323,7 +330,8 @@ def test_every_layer_switch_renders(layers: list[str]) -> None:
 
 
 def test_a_practitioners_own_catalogue_is_used_and_a_malformed_one_is_refused(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     edited = tmp_path / "clinic.yaml"
     shipped = (ROOT / "zones" / "catalogue.yaml").read_text(encoding="utf-8")
     edited.write_text(shipped.replace("wait: 14d", "wait: 21d"), encoding="utf-8")

@@ -158,8 +158,9 @@ def test_ending_a_stream_closes_its_frame_function() -> None:
         def __init__(self) -> None:
             self.number = len(closed) + 100
 
-        def __call__(self, image: np.ndarray, stamp: int, fps: float, settings: None
-                     ) -> tuple[np.ndarray, FrameReport]:
+        def __call__(
+            self, image: np.ndarray, stamp: int, fps: float, settings: None
+        ) -> tuple[np.ndarray, FrameReport]:
             return image, FrameReport()
 
         def close(self) -> None:
@@ -276,8 +277,11 @@ def test_the_relay_hands_a_reader_back_from_a_busy_spell_the_newest_frame() -> N
 
 
 def demo_settings(mirror: bool) -> Settings:
-    plan = Plan((Treatment(("lips", "nasolabial_left"), "ha_filler", datetime(2026, 3, 1)),), "hands",
-                date(2026, 3, 5))
+    plan = Plan(
+        (Treatment(("lips", "nasolabial_left"), "ha_filler", datetime(2026, 3, 1)),),
+        "hands",
+        date(2026, 3, 5),
+    )
     return Settings(plan=plan, mirror=mirror)
 
 
@@ -290,7 +294,8 @@ def live_callback() -> Iterator[LiveCallback[Settings]]:
 
 
 def test_the_live_chain_maps_the_clip_and_keeps_the_subjects_sides(
-    clip_frames: tuple[tuple[np.ndarray, ...], tuple[int, ...]], live_callback: LiveCallback[Settings],
+    clip_frames: tuple[tuple[np.ndarray, ...], tuple[int, ...]],
+    live_callback: LiveCallback[Settings],
 ) -> None:
     frames, _ = clip_frames
     callback = live_callback
@@ -312,11 +317,13 @@ def test_the_live_chain_maps_the_clip_and_keeps_the_subjects_sides(
 
 
 def test_a_frame_that_breaks_the_chain_does_not_stop_the_stream(
-    clip_frames: tuple[tuple[np.ndarray, ...], tuple[int, ...]], live_callback: LiveCallback[Settings],
+    clip_frames: tuple[tuple[np.ndarray, ...], tuple[int, ...]],
+    live_callback: LiveCallback[Settings],
 ) -> None:
     frames, _ = clip_frames
-    broken = Settings(plan=Plan((Treatment(("third_eye",), "ha_filler", datetime(2026, 3, 1)),), "hands",
-                                date(2026, 3, 5)))
+    broken = Settings(
+        plan=Plan((Treatment(("third_eye",), "ha_filler", datetime(2026, 3, 1)),), "hands", date(2026, 3, 5))
+    )
     callback = live_callback
     callback.settings.set(broken)
     raw = callback(as_video_frame(frames[0])).to_ndarray(format="bgr24")
@@ -328,11 +335,16 @@ def test_a_frame_that_breaks_the_chain_does_not_stop_the_stream(
     assert status.frames == 2 and status.errors == 1 and status.report.faces == 1
 
 
-def test_replay_encodes_a_browser_playable_clip(clip_frames: tuple[tuple[np.ndarray, ...], tuple[int, ...]],
-                                                tmp_path: Path) -> None:
+def test_replay_encodes_a_browser_playable_clip(
+    clip_frames: tuple[tuple[np.ndarray, ...], tuple[int, ...]], tmp_path: Path
+) -> None:
     progress: list[tuple[int, int]] = []
-    video, reports = replay_clip(ensure(SAMPLE_CLIP), demo_settings(mirror=False), max_seconds=0.5,
-                                 on_progress=lambda done, total: progress.append((done, total)))
+    video, reports = replay_clip(
+        ensure(SAMPLE_CLIP),
+        demo_settings(mirror=False),
+        max_seconds=0.5,
+        on_progress=lambda done, total: progress.append((done, total)),
+    )
     assert len(reports) == 12 and all(r.faces == 1 for r in reports)  # 0.5 s of a 23.976 fps clip
     assert progress[-1] == (12, 12)
     with av.open(io.BytesIO(video)) as container:
@@ -357,8 +369,11 @@ def test_the_touch_guard_names_the_no_touch_area_a_fingertip_is_in(
 ) -> None:
     """The hand-on-face photo, streamed: a hand rests on the forehead, treated with Botox this morning."""
     image = sample_images[ensure(HAND_ON_FACE).name]
-    plan = Plan((Treatment(("forehead",), "botox", datetime(2026, 3, 5, 9, 0), True),), "hands",
-                datetime(2026, 3, 5, 12, 0))
+    plan = Plan(
+        (Treatment(("forehead",), "botox", datetime(2026, 3, 5, 9, 0), True),),
+        "hands",
+        datetime(2026, 3, 5, 12, 0),
+    )
     guarded = Settings(plan=plan, touch_guard=True)
     unguarded = replace(guarded, touch_guard=False)
     callback = LiveCallback(SettingsBox(unguarded), PipelineFrames, clock=FakeClock())

@@ -94,7 +94,8 @@ def test_no_face_is_not_an_error(tmp_path: Path) -> None:
 
 
 def test_touches_fire_on_the_hand_image_only_when_the_forehead_is_treated(
-        tmp_path: Path, sample_paths: dict[str, Path]) -> None:
+    tmp_path: Path, sample_paths: dict[str, Path]
+) -> None:
     image = sample_paths["Image_with_alpha.png"]
     _, treated = run(tmp_path, image, "--treat", "forehead=botox@2026-11-21", "--today", "2026-11-22")
     _, untreated = run(tmp_path, image, "--today", "2026-11-22")
@@ -105,17 +106,27 @@ def test_touches_fire_on_the_hand_image_only_when_the_forehead_is_treated(
 def test_margin_applies_to_a_plan_file_too(tmp_path: Path) -> None:
     """--margin widens the no-touch band whether the treatments come from --treat or from --plan."""
     plan = tmp_path / "plan.json"
-    plan.write_text(json.dumps({"version": 1, "method": "hands", "margin_mm": None, "caution_mm": None,
-                                "treatments": [{"areas": ["nasolabial_left"], "product": "ha_filler",
-                                                "date": "2026-11-20"}]}))
+    plan.write_text(
+        json.dumps(
+            {
+                "version": 1,
+                "method": "hands",
+                "margin_mm": None,
+                "caution_mm": None,
+                "treatments": [{"areas": ["nasolabial_left"], "product": "ha_filler", "date": "2026-11-20"}],
+            }
+        )
+    )
 
     def blocked_segments(*extra: str) -> tuple[float | None, int]:
         _, document = run(tmp_path, SAMPLES / "astronaut.png", "--no-hands", "--today", "2026-11-22", *extra)
         statuses = [s for stroke in document["faces"][0]["strokes"] for s in stroke["segment_status"]]
         return document["plan"]["margin_mm"], statuses.count("no_touch")
 
-    narrow, wide = blocked_segments("--plan", str(plan), "--margin", "0"), blocked_segments(
-        "--plan", str(plan), "--margin", "30")
+    narrow, wide = (
+        blocked_segments("--plan", str(plan), "--margin", "0"),
+        blocked_segments("--plan", str(plan), "--margin", "30"),
+    )
     assert narrow[0] == 0 and wide[0] == 30
     assert wide[1] > narrow[1]
     assert blocked_segments(*NASOLABIAL_FILLER[:2], "--margin", "30")[1] == wide[1]
@@ -136,8 +147,9 @@ def test_margin_applies_to_a_plan_file_too(tmp_path: Path) -> None:
 def test_bad_input_exits_non_zero_with_one_line(tmp_path: Path, args: list[str], expected: str) -> None:
     (tmp_path / "bad.yaml").write_text("areas: [{id: forehead, outline: [1, 2, 999]}]\n")
     argv = [arg.replace("{tmp}", str(tmp_path)) for arg in args]
-    done = subprocess.run([sys.executable, "cli.py", *argv], cwd=ROOT, capture_output=True, text=True,
-                          timeout=120, check=False)
+    done = subprocess.run(
+        [sys.executable, "cli.py", *argv], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
+    )
     assert done.returncode == cli.EXIT_BAD_INPUT
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and expected in lines[0], done.stderr
@@ -145,7 +157,8 @@ def test_bad_input_exits_non_zero_with_one_line(tmp_path: Path, args: list[str],
 
 
 def test_annotate_video_writes_a_browser_playable_clip_with_the_overlay(
-        tmp_path: Path, clip_frames: tuple[tuple[np.ndarray, ...], tuple[int, ...]]) -> None:
+    tmp_path: Path, clip_frames: tuple[tuple[np.ndarray, ...], tuple[int, ...]]
+) -> None:
     frames, _ = clip_frames
     short = tmp_path / "short.mp4"
     writer = cv2.VideoWriter(str(short), cv2.VideoWriter_fourcc(*"mp4v"), 25.0, frames[0].shape[1::-1])
@@ -153,8 +166,19 @@ def test_annotate_video_writes_a_browser_playable_clip_with_the_overlay(
         writer.write(frame)
     writer.release()
     out = tmp_path / "annotated.mp4"
-    code = cli.main(["annotate-video", str(short), "--out", str(out), "--treat", "lips=ha_filler@2026-11-20",
-                     "--today", "2026-11-22", "--mirror"])
+    code = cli.main(
+        [
+            "annotate-video",
+            str(short),
+            "--out",
+            str(out),
+            "--treat",
+            "lips=ha_filler@2026-11-20",
+            "--today",
+            "2026-11-22",
+            "--mirror",
+        ]
+    )
     assert code == 0
     import av
 
@@ -176,8 +200,17 @@ def test_annotate_video_refuses_a_still_image(tmp_path: Path) -> None:
 @pytest.mark.parametrize("suffix", [".png", ".pdf"])
 def test_chart_exports_the_plan(tmp_path: Path, suffix: str) -> None:
     out = tmp_path / f"chart{suffix}"
-    code = cli.main(["chart", "--treat", "nasolabial_left=ha_filler@2026-11-20", "--today", "2026-11-22",
-                     "--out", str(out)])
+    code = cli.main(
+        [
+            "chart",
+            "--treat",
+            "nasolabial_left=ha_filler@2026-11-20",
+            "--today",
+            "2026-11-22",
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0
     if suffix == ".pdf":
         assert out.read_bytes().startswith(b"%PDF")

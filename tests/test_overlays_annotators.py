@@ -42,7 +42,11 @@ MIXED_PLAN = plan_of(
 
 
 def record(
-    faces: Faces, plan: Plan, *, timestamp_s: float = 0.0, current_line: str | None = None,
+    faces: Faces,
+    plan: Plan,
+    *,
+    timestamp_s: float = 0.0,
+    current_line: str | None = None,
     fps: float | None = None,
 ) -> SceneData:
     """The frame's record as the pipeline makes it (shipped catalogue, no selfie flip)."""
@@ -357,8 +361,8 @@ def test_the_plan_goes_on_one_face_of_several(zone_sample_faces) -> None:
 def overlaps(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``(N, 4)``, ``(M, 4)`` boxes x0 y0 x1 y1 -> ``(N, M) bool`` whether they overlap."""
     a, b = a[:, None], b[None]
-    return (a[..., 0] < b[..., 2]) & (b[..., 0] < a[..., 2]) & (a[..., 1] < b[..., 3]) & (
-        b[..., 1] < a[..., 3]
+    return (
+        (a[..., 0] < b[..., 2]) & (b[..., 0] < a[..., 2]) & (a[..., 1] < b[..., 3]) & (b[..., 1] < a[..., 3])
     )
 
 

@@ -30,8 +30,12 @@ def sample_hands(zone_sample_faces) -> dict[str, Hands]:
         return {name: detector.detect(image, color="bgr") for name, (image, _) in zone_sample_faces.items()}
 
 
-def plan_for(areas: tuple[str, ...], product: str = "ha_filler", treated: datetime = datetime(2026, 11, 20),
-             today: date | datetime = TODAY) -> Plan:
+def plan_for(
+    areas: tuple[str, ...],
+    product: str = "ha_filler",
+    treated: datetime = datetime(2026, 11, 20),
+    today: date | datetime = TODAY,
+) -> Plan:
     return Plan((Treatment(areas, product, treated),) if areas else (), "hands", today)
 
 

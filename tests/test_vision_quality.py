@@ -44,7 +44,7 @@ def test_brightness_is_measured_in_the_face_box_only(
     image = sample_images["grace_hopper.jpg"]
     x0, y0, x1, y1 = sample_faces["grace_hopper.jpg"].boxes[0].astype(int)
     dark_room = np.zeros_like(image)
-    dark_room[y0:y1 + 1, x0:x1 + 1] = image[y0:y1 + 1, x0:x1 + 1]
+    dark_room[y0 : y1 + 1, x0 : x1 + 1] = image[y0 : y1 + 1, x0 : x1 + 1]
     quality = _one_face(detector, dark_room).quality[0]
     assert "too_dark" not in quality.issues
     assert quality.brightness == pytest.approx(sample_faces["grace_hopper.jpg"].quality[0].brightness, abs=10)
@@ -55,7 +55,7 @@ def test_small_face_is_too_small(detector: FaceDetector, sample_images) -> None:
     portrait = sample_images["grace_hopper.jpg"]
     small = cv2.resize(portrait, None, fx=0.35, fy=0.35, interpolation=cv2.INTER_AREA)
     canvas = np.full((500, 500, 3), 128, np.uint8)
-    canvas[100:100 + small.shape[0], 150:150 + small.shape[1]] = small
+    canvas[100 : 100 + small.shape[0], 150 : 150 + small.shape[1]] = small
     quality = _one_face(detector, canvas).quality[0]
     assert quality.face_width_px < MIN_FACE_WIDTH_PX
     assert quality.issues == ("too_small",)
@@ -65,7 +65,7 @@ def test_small_face_is_too_small(detector: FaceDetector, sample_images) -> None:
 def test_half_cropped_face_is_out_of_frame(detector: FaceDetector, sample_images, sample_faces) -> None:
     """The astronaut cut through the middle of her face: the model extends the face beyond the edge."""
     centre_x = int(sample_faces["astronaut.png"].landmarks[0, 1, 0])  # the nose tip
-    cropped = sample_images["astronaut.png"][:, centre_x - 10:]
+    cropped = sample_images["astronaut.png"][:, centre_x - 10 :]
     quality = _one_face(detector, cropped).quality[0]
     assert "out_of_frame" in quality.issues
     assert quality.visible_fraction < 0.8

@@ -117,8 +117,9 @@ def test_a_wrong_model_file_never_reaches_mediapipe(tmp_path: Path) -> None:
         FaceDetector(LandmarkerOptions(model_path=broken))
 
 
-@pytest.mark.parametrize(("module", "tracker"), [("vision.landmarker", "FaceTracker"),
-                                                 ("vision.hands", "HandTracker")])
+@pytest.mark.parametrize(
+    ("module", "tracker"), [("vision.landmarker", "FaceTracker"), ("vision.hands", "HandTracker")]
+)
 def test_a_tracker_in_a_reference_cycle_is_collected_without_hanging(module: str, tracker: str) -> None:
     """Collected together with MediaPipe's executor, a landmarker used to wait forever on a quit worker."""
     script = textwrap.dedent(

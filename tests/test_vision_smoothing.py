@@ -34,8 +34,9 @@ def test_noise_is_damped() -> None:
     rng = np.random.default_rng(1)
     smoother = OneEuroFilter()
     noisy = 200.0 + rng.normal(0.0, 1.0, (90, 1, 478, 3)).astype(np.float32)
-    out = np.stack([smoother(frame, index * 33.0, scale=np.array([200.0]))
-                    for index, frame in enumerate(noisy)])
+    out = np.stack(
+        [smoother(frame, index * 33.0, scale=np.array([200.0])) for index, frame in enumerate(noisy)]
+    )
     assert out[30:].std() < 0.5 * noisy[30:].std()
 
 

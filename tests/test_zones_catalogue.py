@@ -254,8 +254,9 @@ def test_the_catalogue_names_its_demo_plan_and_defaults(raw_catalogue) -> None:
         "forehead,glabella=botox@2026-12-01T15:30",
     ]
     assert (plan.method, plan.margin_mm) == ("hands", 10)
-    other = _broken(raw_catalogue, lambda d: [d.pop("demo"), d["defaults"].pop("product"),
-                                              d["defaults"].pop("method")])
+    other = _broken(
+        raw_catalogue, lambda d: [d.pop("demo"), d["defaults"].pop("product"), d["defaults"].pop("method")]
+    )
     catalogue = parse_catalogue(other)
     assert demo_plan(catalogue, now).treatments == ()
     assert (catalogue.default_product, catalogue.default_method) == ("ha_filler", "hands")  # the first listed

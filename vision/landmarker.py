@@ -44,7 +44,9 @@ class LandmarkerOptions:
         if self.max_faces < 1:
             raise ValueError(f"max_faces must be at least 1, got {self.max_faces}")
         confidences = (
-            self.min_detection_confidence, self.min_presence_confidence, self.min_tracking_confidence
+            self.min_detection_confidence,
+            self.min_presence_confidence,
+            self.min_tracking_confidence,
         )
         if not all(0.0 <= value <= 1.0 for value in confidences):
             raise ValueError(f"confidences must lie in 0..1, got {confidences}")
@@ -56,8 +58,9 @@ def _create(options: LandmarkerOptions, mode: mp_vision.RunningMode) -> mp_visio
     return start_quietly(lambda: mp_vision.FaceLandmarker.create_from_options(native), mode)
 
 
-def native_options(options: LandmarkerOptions,
-                   mode: mp_vision.RunningMode) -> mp_vision.FaceLandmarkerOptions:
+def native_options(
+    options: LandmarkerOptions, mode: mp_vision.RunningMode
+) -> mp_vision.FaceLandmarkerOptions:
     """MediaPipe's own options for ``options`` (model resolved and sha256-checked by the asset store)."""
     model = ensure(FACE_LANDMARKER, options.model_path)
     return mp_vision.FaceLandmarkerOptions(

@@ -26,9 +26,11 @@ def euler_from_matrices(matrices: np.ndarray) -> np.ndarray:
     for matrix in matrices[:, :3, :3].tolist():
         (x_x, _, forward_x), (x_y, _, forward_y), (_, _, forward_z) = matrix
         length = math.sqrt(forward_x**2 + forward_y**2 + forward_z**2) or 1.0
-        angles.append((
-            math.degrees(math.atan2(forward_x, forward_z)),
-            math.degrees(math.asin(min(1.0, max(-1.0, forward_y / length)))),
-            math.degrees(math.atan2(x_y, x_x)),
-        ))
+        angles.append(
+            (
+                math.degrees(math.atan2(forward_x, forward_z)),
+                math.degrees(math.asin(min(1.0, max(-1.0, forward_y / length)))),
+                math.degrees(math.atan2(x_y, x_x)),
+            )
+        )
     return np.array(angles, np.float32).reshape(-1, 3)

@@ -366,8 +366,11 @@ def gated(
     if require_answers and safety.guidance.unanswered and not safety.withheld:
         safety = withhold(safety, UNANSWERED_REASON, UNANSWERED_ACTION)
     if warning_sign == WARNING_SIGN_REPORTED:
-        return withhold(safety, "You reported a warning sign: guidance is paused.",
-                        "Stop massaging and follow what the page says for the sign you see.")
+        return withhold(
+            safety,
+            "You reported a warning sign: guidance is paused.",
+            "Stop massaging and follow what the page says for the sign you see.",
+        )
     if warning_sign is not None:
         tier = next((t for t in catalogue.stop_signs if t.id == warning_sign), None)
         if tier is None:

@@ -89,8 +89,9 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextlib.contextmanager
-def run_streamlit(script: Path, log_dir: Path, *, extra_args: tuple[str, ...] = (),
-                  database: Path | None = None) -> Iterator[StreamlitServer]:
+def run_streamlit(
+    script: Path, log_dir: Path, *, extra_args: tuple[str, ...] = (), database: Path | None = None
+) -> Iterator[StreamlitServer]:
     """Serve ``script`` on a free localhost port until the block ends; fail clearly if it is never healthy.
 
     The app keeps its records in ``database`` (default: a new file in ``log_dir``), never the user's own.
@@ -99,29 +100,50 @@ def run_streamlit(script: Path, log_dir: Path, *, extra_args: tuple[str, ...] = 
     url = f"http://localhost:{port}"
     log_path = log_dir / f"streamlit-{port}.log"
     command = [
-        sys.executable, "-m", "streamlit", "run", str(script),
-        "--server.port", str(port),
-        "--server.address", "localhost",
-        "--server.headless", "true",
-        "--server.fileWatcherType", "none",
-        "--browser.gatherUsageStats", "false",
-        "--logger.level", "info",
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(script),
+        "--server.port",
+        str(port),
+        "--server.address",
+        "localhost",
+        "--server.headless",
+        "true",
+        "--server.fileWatcherType",
+        "none",
+        "--browser.gatherUsageStats",
+        "false",
+        "--logger.level",
+        "info",
         *extra_args,
     ]
     with log_path.open("wb") as log:
         env = {**os.environ, "FACEZONES_DB": str(database or log_dir / "facezones.db")}
-        process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env,
-                                   stdin=subprocess.DEVNULL, start_new_session=True)
+        process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
     server = StreamlitServer(url=url, process=process, log_path=log_path)
     try:
         deadline = time.monotonic() + SERVER_START_TIMEOUT_S
         while not _healthy(url):
             if process.poll() is not None:
-                pytest.fail(f"streamlit exited with code {process.returncode} before it was healthy:\n"
-                            f"{server.log_tail()}")
+                pytest.fail(
+                    f"streamlit exited with code {process.returncode} before it was healthy:\n"
+                    f"{server.log_tail()}"
+                )
             if time.monotonic() > deadline:
-                pytest.fail(f"streamlit was not healthy at {url}/_stcore/health within "
-                            f"{SERVER_START_TIMEOUT_S:.0f} s:\n{server.log_tail()}")
+                pytest.fail(
+                    f"streamlit was not healthy at {url}/_stcore/health within "
+                    f"{SERVER_START_TIMEOUT_S:.0f} s:\n{server.log_tail()}"
+                )
             time.sleep(0.2)
         yield server
     finally:
@@ -171,8 +193,12 @@ def browser(fake_camera: Path):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=chromium_args(fake_camera),
-                                              headless=True, timeout=PAGE_TIMEOUT_MS)
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=chromium_args(fake_camera),
+            headless=True,
+            timeout=PAGE_TIMEOUT_MS,
+        )
         try:
             yield launched
         finally:

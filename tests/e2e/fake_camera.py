@@ -26,16 +26,26 @@ DEFAULT_FRAMES = 150  # 5 s of loop: long enough to move, short enough to write 
 def letterbox(frame_bgr: np.ndarray, width: int, height: int) -> np.ndarray:
     """Scale ``frame_bgr`` (H, W, 3) uint8 to fit inside width x height and pad the rest with black."""
     scale = min(width / frame_bgr.shape[1], height / frame_bgr.shape[0])
-    fitted = cv2.resize(frame_bgr, (round(frame_bgr.shape[1] * scale), round(frame_bgr.shape[0] * scale)),
-                        interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    fitted = cv2.resize(
+        frame_bgr,
+        (round(frame_bgr.shape[1] * scale), round(frame_bgr.shape[0] * scale)),
+        interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR,
+    )
     canvas = np.zeros((height, width, 3), np.uint8)
     top, left = (height - fitted.shape[0]) // 2, (width - fitted.shape[1]) // 2
-    canvas[top:top + fitted.shape[0], left:left + fitted.shape[1]] = fitted
+    canvas[top : top + fitted.shape[0], left : left + fitted.shape[1]] = fitted
     return canvas
 
 
-def write_y4m(target: Path, *, frames: int = DEFAULT_FRAMES, width: int = WIDTH, height: int = HEIGHT,
-              fps: int = FPS, clip: Path | None = None) -> Path:
+def write_y4m(
+    target: Path,
+    *,
+    frames: int = DEFAULT_FRAMES,
+    width: int = WIDTH,
+    height: int = HEIGHT,
+    fps: int = FPS,
+    clip: Path | None = None,
+) -> Path:
     """Write the first ``frames`` frames of the sample clip to ``target`` as 4:2:0 YUV4MPEG2; return it."""
     if width % 2 or height % 2:
         raise ValueError(f"I420 needs even sizes, got {width}x{height}")

@@ -43,8 +43,13 @@ _GRAB_VIDEO = """() => {
 }"""
 
 
-def wait_until(condition: Callable[[], Any], timeout_s: float, what: str, poll_s: float = 0.2,
-               details: Callable[[], str] = lambda: "") -> Any:
+def wait_until(
+    condition: Callable[[], Any],
+    timeout_s: float,
+    what: str,
+    poll_s: float = 0.2,
+    details: Callable[[], str] = lambda: "",
+) -> Any:
     """Poll ``condition`` until it returns something truthy; after the deadline, fail naming ``what``."""
     deadline = time.monotonic() + timeout_s
     while True:

@@ -98,8 +98,9 @@ def test_the_first_screen_needs_no_camera(page, screenshots: Path) -> None:
     photo.screenshot(path=str(screenshots / "practitioner_photo.png"))
 
 
-def test_the_live_overlay_sits_on_the_face(page, camera_face_box: tuple[int, int, int, int],
-                                           screenshots: Path) -> None:
+def test_the_live_overlay_sits_on_the_face(
+    page, camera_face_box: tuple[int, int, int, int], screenshots: Path
+) -> None:
     open_live_mode(page)
     status = start_and_wait_for_frames(page, 30, "the first 30 mapped frames")
     first, stream = status["frames"], status["stream"]
@@ -110,21 +111,36 @@ def test_the_live_overlay_sits_on_the_face(page, camera_face_box: tuple[int, int
         ahead = now.get("frames", 0) - (first if now.get("stream") == stream else 0)
         return {**now, "ahead": ahead} if ahead >= 30 else {}
 
-    status = wait_until(more_frames, 60.0, "30 more mapped frames",
-                        details=lambda: read_status(page).get("text", "(empty)"))
+    status = wait_until(
+        more_frames, 60.0, "30 more mapped frames", details=lambda: read_status(page).get("text", "(empty)")
+    )
     measured_fps = status["ahead"] / (time.monotonic() - started)
     shown, _, decoded = wait_until(lambda: grab_video(page), 30.0, "a decoded frame in the output <video>")
     # Frames keep flowing (no rate asked for: speed is bench/live.py's business, and a busy machine is slow).
-    wait_until(lambda: (later := grab_video(page)) is not None and later[2] > decoded, 30.0,
-               "the output <video> to show a newer frame")
+    wait_until(
+        lambda: (later := grab_video(page)) is not None and later[2] > decoded,
+        30.0,
+        "the output <video> to show a newer frame",
+    )
     cv2.imwrite(str(screenshots / "live_video_frame.png"), shown)
     page.screenshot(path=str(screenshots / "live_page.png"), full_page=True)
-    (screenshots / "live_fps.json").write_text(json.dumps(
-        {"callback_fps_window": round(measured_fps, 1), "status_fps": status["fps"], "size": status["size"],
-         "frames": status["frames"], "faces": status["faces"], "errors": status["errors"]}))
-    print(f"\nlive: {measured_fps:.1f} fps through the callback (for information only) at "
-          f"{status['size'][0]}x{status['size'][1]} (status panel {status['fps']:.1f} fps), "
-          f"{status['frames']} frames, {status['faces']} face(s)")
+    (screenshots / "live_fps.json").write_text(
+        json.dumps(
+            {
+                "callback_fps_window": round(measured_fps, 1),
+                "status_fps": status["fps"],
+                "size": status["size"],
+                "frames": status["frames"],
+                "faces": status["faces"],
+                "errors": status["errors"],
+            }
+        )
+    )
+    print(
+        f"\nlive: {measured_fps:.1f} fps through the callback (for information only) at "
+        f"{status['size'][0]}x{status['size'][1]} (status panel {status['fps']:.1f} fps), "
+        f"{status['frames']} frames, {status['faces']} face(s)"
+    )
 
     assert status["faces"] == 1, status["text"]
     assert status["errors"] == 0, status["text"]
@@ -140,8 +156,8 @@ def test_the_live_overlay_sits_on_the_face(page, camera_face_box: tuple[int, int
     inside = overlay[y0:y1, x0:x1]
     assert inside.mean() > 0.05, f"only {inside.mean():.1%} of the face box is overlay"
     allowed = np.zeros_like(overlay)
-    allowed[max(y0 - 40, 0):, max(x0 - 60, 0):x1 + 60] = True  # the face, and the neck lines below it
-    allowed[:LEGEND_BOX[1], :LEGEND_BOX[0]] = True  # the legend's colour keys
+    allowed[max(y0 - 40, 0) :, max(x0 - 60, 0) : x1 + 60] = True  # the face, and the neck lines below it
+    allowed[: LEGEND_BOX[1], : LEGEND_BOX[0]] = True  # the legend's colour keys
     assert overlay[~allowed].sum() < 0.02 * overlay.sum(), "overlay colour away from the face"
     click_stop(page)
     wait_for_start_button(page)
@@ -153,14 +169,18 @@ def test_every_start_of_ten_gets_frames(page, screenshots: Path) -> None:
     delays: list[float] = []
     for cycle in range(START_CYCLES):
         started = time.monotonic()
-        start_and_wait_for_frames(page, 10, f"frames in START {cycle + 1} of {START_CYCLES} "
-                                            f"(after {cycle} good ones)")
+        start_and_wait_for_frames(
+            page, 10, f"frames in START {cycle + 1} of {START_CYCLES} (after {cycle} good ones)"
+        )
         delays.append(time.monotonic() - started)
         image = wait_until(lambda: grab_video(page), 30.0, f"an output frame after START {cycle + 1}")[0]
         assert float(image.mean()) > 20.0, f"START {cycle + 1}: the output video is black"
         click_stop(page)
         wait_for_start_button(page)
-    (screenshots / "live_starts.json").write_text(json.dumps({"starts": START_CYCLES, "ok": len(delays),
-                                                             "seconds_to_10_frames": delays}))
-    print(f"\n{len(delays)}/{START_CYCLES} STARTs got frames; seconds to 10 frames: "
-          f"{[round(d, 1) for d in delays]}")
+    (screenshots / "live_starts.json").write_text(
+        json.dumps({"starts": START_CYCLES, "ok": len(delays), "seconds_to_10_frames": delays})
+    )
+    print(
+        f"\n{len(delays)}/{START_CYCLES} STARTs got frames; seconds to 10 frames: "
+        f"{[round(d, 1) for d in delays]}"
+    )
