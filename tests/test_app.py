@@ -263,7 +263,8 @@ def test_live_mode_wires_the_streamer_and_the_real_callback_maps_a_face(
         app.button(key="take_snapshot").click().run()
     assert_no_failure(app)
     snapshot = cv2.imdecode(np.frombuffer(app.session_state["live_snapshot"], np.uint8), cv2.IMREAD_COLOR)
-    assert np.array_equal(snapshot, shown)
+    # The snapshot is the frame as drawn (BGR); the frame sent is its yuv420p conversion: the same picture.
+    assert np.abs(snapshot.astype(np.int16) - shown).mean() < 4
 
 
 def test_ice_servers_come_from_the_environment_for_a_remote_set_up(monkeypatch: pytest.MonkeyPatch) -> None:

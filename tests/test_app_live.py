@@ -261,7 +261,11 @@ def frames_read_around_a_busy_spell(relay: MediaRelay) -> tuple[int, int, int]:
         reader.stop()
         return before.pts, after.pts, source.made
 
-    return asyncio.run(run())
+    result: list[tuple[int, int, int]] = []  # on a thread of its own: another test may leave a loop running
+    worker = threading.Thread(target=lambda: result.append(asyncio.run(run())))
+    worker.start()
+    worker.join(timeout=60)
+    return result[0]
 
 
 def test_the_relay_hands_a_reader_back_from_a_busy_spell_the_newest_frame() -> None:
