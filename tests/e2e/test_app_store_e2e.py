@@ -54,11 +54,12 @@ def test_history_survives_a_restart_and_crosses_the_cli(
         try:
             today = page.locator(".st-key-record_today").first
             assert "next course session 1" in today.inner_text() or "is due today" in today.inner_text()
-            page.get_by_text("Practitioner mode (guided session)").click()
-            questions = page.locator(".st-key-practitioner_questions")
-            questions.get_by_text("Answer each question").wait_for()
+            questions = page.locator(".st-key-screening")  # asked in plain view before any guidance
+            questions.wait_for(timeout=30_000)
             for group in questions.locator('[role="radiogroup"]').all():
                 group.get_by_text("No", exact=True).click()
+                page.wait_for_timeout(300)
+            page.get_by_text("Practitioner mode (guided session)").click()
             page.get_by_text("Step 1 of").first.wait_for()
             for _ in range(2):
                 page.get_by_role("button", name="+1 repetition").click()
