@@ -56,11 +56,18 @@ def test_history_survives_a_restart_and_crosses_the_cli(
             assert "next course session 1" in today.inner_text() or "is due today" in today.inner_text()
             questions = page.locator(".st-key-screening")  # asked in plain view before any guidance
             questions.wait_for(timeout=30_000)
-            for group in questions.locator('[role="radiogroup"]').all():
-                group.get_by_text("No", exact=True).click()
-                page.wait_for_timeout(300)
+            notice = page.get_by_text("Answer the questions above first").first
+            for _ in range(5):  # a click landing during a rerun can be lost: answer again until none is open
+                for group in questions.locator('[role="radiogroup"]').all():
+                    if not group.get_by_role("radio", name="No").is_checked():
+                        group.get_by_text("No", exact=True).click()
+                        page.wait_for_timeout(500)
+                page.wait_for_timeout(1_000)
+                if not notice.is_visible():
+                    break
+            notice.wait_for(state="hidden", timeout=30_000)
             page.get_by_text("Practitioner mode (guided session)").click()
-            page.get_by_text("Step 1 of").first.wait_for()
+            page.get_by_text("Step 1 of").first.wait_for(timeout=60_000)
             for _ in range(2):
                 page.get_by_role("button", name="+1 repetition").click()
                 page.wait_for_timeout(400)
