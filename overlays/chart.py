@@ -33,6 +33,7 @@ from overlays.template import template_faces
 from vision.faces import Faces
 from zones.catalogue import Catalogue
 from zones.evidence import Footnotes, footnotes
+from zones.geometry import FACE_OVAL
 from zones.plan import Plan
 from zones.safety import CAUTION, NO_TOUCH, Verdict
 from zones.wording import DISCLAIMER, format_day
@@ -52,47 +53,7 @@ _FEATURE_SETS = (
     FaceLandmarksConnections.FACE_LANDMARKS_NOSE,
 )
 FEATURE_EDGES = np.array([(c.start, c.end) for group in _FEATURE_SETS for c in group], np.intp)
-FACE_OVAL = np.array(
-    [
-        10,
-        338,
-        297,
-        332,
-        284,
-        251,
-        389,
-        356,
-        454,
-        323,
-        361,
-        288,
-        397,
-        365,
-        379,
-        378,
-        400,
-        377,
-        152,
-        148,
-        176,
-        149,
-        150,
-        136,
-        172,
-        58,
-        132,
-        93,
-        234,
-        127,
-        162,
-        21,
-        54,
-        103,
-        67,
-        109,
-    ],
-    np.intp,
-)
+FACE_OUTLINE = np.array(FACE_OVAL, np.intp)
 
 
 Analyse = Callable[[Faces], SceneData]
@@ -135,8 +96,8 @@ def _draw_face(image: np.ndarray, scene: SceneData) -> None:
             np.float32,
         )
         cv2.fillPoly(image, [to_fixed(neck)], SKIN, cv2.LINE_AA, SUBPIXEL_SHIFT)
-    cv2.fillPoly(image, [to_fixed(landmarks[FACE_OVAL])], SKIN, cv2.LINE_AA, SUBPIXEL_SHIFT)
-    cv2.polylines(image, [to_fixed(landmarks[FACE_OVAL])], True, FEATURES, 2, cv2.LINE_AA, SUBPIXEL_SHIFT)
+    cv2.fillPoly(image, [to_fixed(landmarks[FACE_OUTLINE])], SKIN, cv2.LINE_AA, SUBPIXEL_SHIFT)
+    cv2.polylines(image, [to_fixed(landmarks[FACE_OUTLINE])], True, FEATURES, 2, cv2.LINE_AA, SUBPIXEL_SHIFT)
     cv2.polylines(image, to_fixed(landmarks[FEATURE_EDGES]), False, FEATURES, 2, cv2.LINE_AA, SUBPIXEL_SHIFT)  # type: ignore[call-overload]
 
 

@@ -12,7 +12,6 @@ import csv
 import io
 import json
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -24,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from store import schema as db
 from store.errors import StoreError
-from zones.files import read_small_text
+from zones.files import read_small_text, write_text_atomically
 
 KIND = "facezones-person"
 VERSION = 1
@@ -314,18 +313,7 @@ def write_document(document: Mapping[str, Any], path: str | os.PathLike[str]) ->
         if target.suffix.lower() == ".csv"
         else json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     )
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=target.name + ".", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-            out.write(body)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return target
+    return write_text_atomically(target, body)
 
 
 def read_document(path: str | os.PathLike[str]) -> dict[str, Any]:

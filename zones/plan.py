@@ -18,7 +18,6 @@ import json
 import math
 import os
 import re
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
@@ -28,7 +27,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from zones.catalogue import Catalogue, Span
-from zones.files import read_small_text
+from zones.files import read_small_text, write_text_atomically
 
 MAX_PLAN_BYTES = 1_000_000
 PLAN_VERSION = 2
@@ -531,20 +530,7 @@ def demo_plan(catalogue: Catalogue, now: datetime) -> Plan:
 
 def save_plan(plan: Plan, path: str | os.PathLike[str], *, include_today: bool = False) -> Path:
     """Write ``plan`` as JSON atomically (temporary file in the same folder, then rename)."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(plan.to_json(include_today=include_today), indent=2) + "\n"
-    handle, temporary = tempfile.mkstemp(prefix=target.name + ".", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return target
+    return write_text_atomically(path, json.dumps(plan.to_json(include_today=include_today), indent=2) + "\n")
 
 
 def load_plan(
