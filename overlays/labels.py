@@ -394,8 +394,8 @@ class LabelAnnotator:
 
     def label_set(self, data: SceneData, face: int, memory: LabelMemory | None = None) -> LabelSet:
         """One face's labels for this frame's plan, statuses, visibility and size (cached on them)."""
-        _, area_visible, segment_visible = face_flags(data)
-        shown = (data.segment_status[face] != NO_TOUCH) & segment_visible[face]
+        _, area_visible, _ = face_flags(data)
+        shown = data.drawn_status[face] != NO_TOUCH  # step badges only where strokes are drawn
         size = self.text_size(data, face, memory)
         badge = max(round(size * BADGE_SCALE), legible_px(data.frame_size, self.scale, self.floor_px))
         return self._label_set(

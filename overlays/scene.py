@@ -26,6 +26,10 @@ from zones.safety import CAUTION, NO_TOUCH, SAFE, SafetyMap
 from zones.touch import TouchReport
 
 ROI_PAD_PX = 6  # room around the areas (grown by their margins) for outlines
+# Fail safe: a face this small, cut by the frame's edge or turned this far still shows its treated areas, but
+# no stroke: its line positions are too uncertain to be followed (the HUD says why).
+NO_STROKE_ISSUES = frozenset({"too_small", "out_of_frame"})
+MAX_STROKE_YAW_DEG = 45.0
 ISSUE_WORDS = {
     "out_of_frame": "cut off",
     "too_small": "too small",
@@ -196,10 +200,20 @@ class SceneData:
         return self.guided[:, None] & self.geometry.area_visible
 
     @cached_property
+    def stroked(self) -> np.ndarray:
+        """``(F,) bool``: guided faces whose strokes may be followed: not too small, not cut by the frame's
+        edge, turned at most ``MAX_STROKE_YAW_DEG`` (the others keep their treated areas, without strokes)."""
+        quality = self.faces.quality or (None,) * len(self.faces)
+        steady = np.array([q is None or not NO_STROKE_ISSUES & set(q.issues) for q in quality], bool)
+        facing = np.abs(np.asarray(self.faces.poses, np.float32)[:, 0]) <= MAX_STROKE_YAW_DEG
+        return self.guided & steady.reshape(-1) & facing
+
+    @cached_property
     def drawn_status(self) -> np.ndarray:
         """``(F, S) uint8``: ``segment_status`` where a segment is drawn, ``NO_TOUCH`` (left out) elsewhere:
-        segments the camera cannot see, and every segment of a face without guidance."""
-        drawn = self.guided[:, None] & self.geometry.segment_visible
+        segments the camera cannot see, and every segment of a face without guidance or too unsure for
+        strokes (``stroked``)."""
+        drawn = self.stroked[:, None] & self.geometry.segment_visible
         return np.where(drawn, self.segment_status, np.uint8(NO_TOUCH)).astype(np.uint8)
 
     @cached_property
@@ -284,6 +298,8 @@ def frame_notes(data: SceneData) -> tuple[str, ...]:
         if quality is not None and not quality.ok and quality.hint:
             issues = " and ".join(ISSUE_WORDS.get(code, code) for code in quality.issues)
             notes.append(f"Face {issues}: {quality.hint.lower()}")
+        if data.guided[plan_face] and not data.stroked[plan_face]:
+            notes.append("No strokes shown: the face is too small or turned to follow them")
         hidden = len(data.hidden_areas)
         if hidden:
             notes.append(f"{hidden} area{'s' if hidden > 1 else ''} out of sight: turn your head")

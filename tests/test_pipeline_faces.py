@@ -135,3 +135,23 @@ def test_cli_says_when_the_chosen_face_is_not_there(tmp_path: Path) -> None:
         cli.main(["annotate", "samples/astronaut.png", "--json", str(out), "--face", "-1"])
         == cli.EXIT_BAD_INPUT
     )
+
+
+def test_a_face_too_small_or_turned_keeps_its_treated_areas_but_gets_no_stroke(zone_sample_faces) -> None:
+    """camera.png: the cameraman's face is about 50 px wide and turned about 50 degrees. The tool says it is
+    unsure, so it offers no green stroke there; the treated lips still show as no-touch."""
+    image = read_image(Path(__file__).resolve().parent.parent / "samples" / "camera.png")
+    with FaceFinder() as finder:
+        faces = finder.find(image, color="bgr").faces
+    assert len(faces) == 1 and not faces.quality[0].ok
+    pipeline = pipeline_for(Settings(plan=LIPS_FILLER))
+    data = pipeline.analyse(faces)
+    assert data.guided[0] and not data.stroked[0]
+    drawn = pipeline.render(image, data)
+    x0, y0, x1, y1 = np.round(data.geometry.boxes[0]).astype(int).clip(0)  # the face and its neck
+    assert green(drawn[y0:y1, x0:x1]).sum() == 0, "no green stroke on a face the tool is unsure of"
+    assert green(pipeline.render(image, replace(data, faces=replace(faces, quality=())))).sum() > 100
+    assert red(drawn, image) > 20, "the treated lips still show"
+    assert any("No strokes shown" in note for note in data.notes)
+    _, frontal = zone_sample_faces["grace_hopper"]
+    assert pipeline.analyse(frontal).stroked.all(), "a frontal face keeps its strokes"
