@@ -106,9 +106,12 @@ def test_the_warning_sign_control_pauses_guidance(page, screenshots: Path) -> No
 def test_the_sources_view_opens_per_treated_area(page, screenshots: Path) -> None:
     page.get_by_text("1 face(s)").first.wait_for(timeout=60_000)
     answer_screening(page)
+    page.get_by_text("Answer the questions above first").first.wait_for(state="hidden", timeout=30_000)
     heading = page.get_by_text("Why? The rule behind each treated area").first
+    heading.wait_for(timeout=30_000)
     heading.scroll_into_view_if_needed()
     lips = page.get_by_text("Lips: no-touch").first
+    lips.wait_for(timeout=30_000)
     lips.click()
     page.get_by_text("beautybydrkay.com/posttreatment-care/").first.wait_for(timeout=20_000)
     page.get_by_text("Decided by the catalogue rule ha_filler/hands on lips").first.wait_for(timeout=20_000)
