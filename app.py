@@ -36,7 +36,7 @@ from live import (
     prepare_stream_context,
     release_stream_context,
     replay_clip,
-    use_latest_frame_relay,
+    use_live_transport,
 )
 from overlays.scene import SceneData
 from pipeline import OverlayOptions, Settings, catalogue_for, pipeline_for
@@ -680,7 +680,7 @@ def live_mode(settings: Settings) -> None:
     video, side = st.columns([3, 2])
     with video:
         prepare_stream_context(session_state(), STREAM_KEY)
-        use_latest_frame_relay()
+        use_live_transport()
         context = webrtc_streamer(
             key=STREAM_KEY,
             mode=WebRtcMode.SENDRECV,

@@ -4,7 +4,8 @@ streamlit-webrtc calls the frame callback on its own worker thread. The script t
 thread's state directly: it swaps an immutable settings object into a ``SettingsBox`` under a lock, and reads
 the newest ``LiveStatus`` from a one-slot ``LatestOnly`` mailbox. Stale frames are dropped rather than
 processed late: the relay in front of the worker keeps only the newest decoded frame
-(``use_latest_frame_relay``), and the worker hands the callback only the newest of those it has.
+(``use_latest_frame_relay``), and the worker hands the callback only the newest of those it has. The video
+sent back is encoded with libvpx options tuned for this (``use_live_transport``).
 """
 
 from __future__ import annotations
@@ -21,8 +22,11 @@ from typing import Any, Generic, TypeVar
 
 import av
 import numpy as np
-from aiortc import MediaStreamTrack
+from aiortc import MediaStreamTrack, rtcrtpsender
+from aiortc.codecs import get_encoder, vpx
+from aiortc.codecs.base import Encoder
 from aiortc.contrib.media import MediaRelay
+from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 
 from overlays.scene import SceneData
 from pipeline import Settings, StreamProcessor, pipeline_for
@@ -283,6 +287,53 @@ def use_latest_frame_relay() -> None:
     name = relay._SERVER_GLOBAL_RELAY_ATTR_NAME_
     if not isinstance(getattr(runtime, name, None), LatestFrameRelay):
         setattr(runtime, name, LatestFrameRelay())
+
+
+# libvpx options over aiortc's own for the video sent back: no temporal denoiser (the picture was already
+# encoded once by the browser; the denoiser cost about a third of the encode) and one speed step faster
+# (-10 against -6). Measured on the sample clip at 640x480 and 500 kb/s: 2.4-2.7 ms against 3.6-4.0 ms of CPU
+# per frame, PSNR(Y) 39.15 dB against 39.11 dB.
+LIVE_VP8_OPTIONS = {"noise-sensitivity": "0", "cpu-used": "-10"}
+
+
+class _TunedOptions:
+    """A libvpx codec context whose ``options``, when aiortc sets them, get ``LIVE_VP8_OPTIONS`` on top."""
+
+    def __init__(self, context: Any) -> None:
+        object.__setattr__(self, "_context", context)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._context, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "options":
+            value = {**value, **LIVE_VP8_OPTIONS}
+        setattr(self._context, name, value)
+
+
+class LiveVp8Encoder(vpx.Vp8Encoder):
+    """aiortc's VP8 encoder with ``LIVE_VP8_OPTIONS``; aiortc still makes (and remakes) the codec itself."""
+
+    @property
+    def codec(self) -> Any:
+        return self._tuned
+
+    @codec.setter
+    def codec(self, context: Any) -> None:
+        self._tuned = None if context is None else _TunedOptions(context)
+
+
+def live_encoder(codec: RTCRtpCodecParameters) -> Encoder:
+    """aiortc's ``get_encoder``, with ``LiveVp8Encoder`` for VP8."""
+    return LiveVp8Encoder() if codec.mimeType.lower() == "video/vp8" else get_encoder(codec)
+
+
+def use_live_transport() -> None:
+    """The live transport of the app (and of the bench's transport floor): the unbuffered relay
+    (``use_latest_frame_relay``) and the tuned VP8 encoder for the video sent back. Call before
+    ``webrtc_streamer``."""
+    use_latest_frame_relay()
+    rtcrtpsender.get_encoder = live_encoder  # type: ignore[attr-defined]
 
 
 def release_stream_context(session_state: MutableMapping[str, Any], key: str) -> None:

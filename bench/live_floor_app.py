@@ -19,7 +19,7 @@ from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the app's live.py, not bench/live.py
 
-from live import prepare_stream_context, use_latest_frame_relay
+from live import prepare_stream_context, use_live_transport
 
 KEY = "live_stream"
 
@@ -47,7 +47,7 @@ if "floor_callback" not in st.session_state:
 callback: EmptyCallback = st.session_state["floor_callback"]
 
 prepare_stream_context(st.session_state, KEY)
-use_latest_frame_relay()  # the app's transport, as the app sets it up
+use_live_transport()  # the app's transport, as the app sets it up
 context = webrtc_streamer(
     key=KEY,
     mode=WebRtcMode.SENDRECV,

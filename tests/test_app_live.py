@@ -9,13 +9,19 @@ import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date, datetime
+from fractions import Fraction
 from pathlib import Path
+from types import SimpleNamespace
 
 import av
 import numpy as np
 import pytest
-from aiortc import MediaStreamTrack
+from aiortc import MediaStreamTrack, rtcrtpsender
+from aiortc.codecs import H264Encoder
+from aiortc.codecs.vpx import Vp8Decoder, VpxPayloadDescriptor
 from aiortc.contrib.media import MediaRelay
+from aiortc.jitterbuffer import JitterFrame
+from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 from streamlit_webrtc import WebRtcStreamerState
 from streamlit_webrtc.component import WebRtcStreamerContext
 
@@ -25,11 +31,13 @@ from live import (
     LatestFrameRelay,
     LatestOnly,
     LiveCallback,
+    LiveVp8Encoder,
     PipelineFrames,
     SettingsBox,
     prepare_stream_context,
     release_stream_context,
     replay_clip,
+    use_live_transport,
 )
 from pipeline import Settings
 from vision.assets import HAND_ON_FACE, SAMPLE_CLIP, ensure
@@ -399,3 +407,49 @@ def test_moments_read_as_a_person_would_say_them() -> None:
     assert format_day(datetime(2026, 3, 15, 15, 30)) == "Sun 15 Mar 15:30"
     assert format_day(datetime(2026, 3, 8, 9, 5)) == "Sun 8 Mar 09:05"  # one spelling: no leading zero
     assert format_day(None) == ""
+
+
+def _sample_frames(count: int, size: tuple[int, int]) -> list[av.VideoFrame]:
+    with av.open(str(ensure(SAMPLE_CLIP))) as clip:
+        frames = []
+        for index, frame in zip(range(count), clip.decode(video=0), strict=False):
+            sent = frame.reformat(width=size[0], height=size[1], format="yuv420p")
+            sent.pts, sent.time_base = index * 3000, Fraction(1, 90000)
+            frames.append(sent)
+        return frames
+
+
+def test_the_live_encoder_puts_its_options_over_aiortcs_own() -> None:
+    encoder = LiveVp8Encoder()
+    encoder.codec = SimpleNamespace()
+    encoder.codec.options = {"cpu-used": "-6", "noise-sensitivity": "4", "deadline": "realtime"}
+    assert encoder.codec.options == {"cpu-used": "-10", "noise-sensitivity": "0", "deadline": "realtime"}
+    encoder.codec = None  # aiortc drops the codec to remake it at a new size or bit rate
+    assert encoder.codec is None
+
+
+def test_the_live_transport_encodes_vp8_with_the_live_encoder_and_leaves_other_codecs_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(rtcrtpsender, "get_encoder", rtcrtpsender.get_encoder)  # put back after the test
+    monkeypatch.setattr("live.use_latest_frame_relay", lambda: None)  # needs a Streamlit runtime
+    use_live_transport()
+    vp8 = RTCRtpCodecParameters(mimeType="video/VP8", clockRate=90000, payloadType=96)
+    h264 = RTCRtpCodecParameters(mimeType="video/H264", clockRate=90000, payloadType=102)
+    assert isinstance(rtcrtpsender.get_encoder(vp8), LiveVp8Encoder)
+    assert isinstance(rtcrtpsender.get_encoder(h264), H264Encoder)
+
+
+def test_the_live_encoder_sends_a_picture_the_browser_can_decode_also_after_a_size_change() -> None:
+    encoder, decoder = LiveVp8Encoder(), Vp8Decoder()
+    for size in ((640, 480), (320, 240)):  # the second size makes aiortc remake the codec
+        frames = _sample_frames(10, size)
+        for frame in frames:
+            payloads, timestamp = encoder.encode(frame)
+            data = b"".join(VpxPayloadDescriptor.parse(payload)[1] for payload in payloads)
+            decoded = decoder.decode(JitterFrame(data, timestamp))
+        sent = frames[-1].to_ndarray()[: size[1]].astype(np.float64)
+        got = decoded[-1].to_ndarray()[: size[1]].astype(np.float64)
+        assert got.shape == sent.shape
+        psnr = 10 * np.log10(255**2 / np.mean((got - sent) ** 2))
+        assert psnr > 30, f"{size}: PSNR {psnr:.1f} dB"
