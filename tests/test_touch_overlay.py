@@ -1,4 +1,5 @@
-"""The touch layers on the hand photo: the touched area flashes, a banner names it, tips get dots."""
+"""The touch layers on the hand photo: the touched area flashes (only where it is drawn), a banner names it,
+tips get dots."""
 
 from __future__ import annotations
 
@@ -90,6 +91,22 @@ def test_banner_names_the_area_and_dots_mark_the_fingertips(scene_parts) -> None
     tips = np.rint(hands.landmarks[0, FINGERTIPS, :2]).astype(int)
     changed = np.any(out[tips[:, 1], tips[:, 0]] != image[tips[:, 1], tips[:, 0]], axis=1)
     assert changed.all()
+
+
+def test_the_flash_lights_the_plan_face_only(two_people) -> None:
+    """His hand photo beside Grace Hopper, the plan hers, her forehead touched: her forehead flashes, his
+    (drawn with "no plan") does not."""
+    image, faces, _ = two_people
+    plan = Plan((Treatment(("forehead",), "ha_filler", datetime(2026, 11, 20)),), "hands", date(2026, 11, 22))
+    data = pipeline_for(Settings(plan=plan, face=1)).analyse(faces)
+    forehead = data.geometry.area_ids.index("forehead")
+    flags = np.zeros((1, 1, len(data.geometry.area_ids)), bool)
+    flags[0, 0, forehead] = True
+    report = TouchGuard(data.geometry.area_ids).update(TouchHits(np.zeros((1, 2), np.float32), flags), 0)
+    out = TouchAnnotator().annotate(image.copy(), replace(data, touch=report))
+    his, hers = (interior(data, face, "forehead") for face in (0, 1))
+    assert redness(out, hers) > redness(image, hers) + 60
+    assert np.array_equal(out[his], image[his])
 
 
 def test_nothing_drawn_without_hands_or_touches(scene_parts) -> None:
