@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -116,26 +116,26 @@ class Pipeline:
         memory: StreamMemory | None = None,
     ) -> SceneData:
         """The frame's record from faces (and hands) in shown coordinates: geometry, segment statuses,
-        fingertip touches (with ``hands``), the time stamp, the guided line, the frame rate and the
-        stream's memory (None: a photo)."""
+        fingertip touches (with ``hands``; in the areas drawn only), the time stamp, the guided line, the
+        frame rate and the stream's memory (None: a photo)."""
         geometry = face_geometry(faces, self.index)
-        statuses = segment_status(geometry, self.safety)
-        touch = None
-        if hands is not None:
-            hits = no_touch_hits(hands, geometry, self.safety)
-            touch = (guard or self.new_guard()).update(hits, timestamp_ms, face_state)
-        return SceneData(
+        data = SceneData(
             geometry,
             self.safety,
-            statuses,
+            segment_status(geometry, self.safety),
             faces,
-            touch,
+            None,
             timestamp_ms / 1000.0,
             self.settings.current_line,
             fps,
             memory,
             chosen_face=self.settings.face,
         )
+        if hands is None:
+            return data
+        # the guard tests what is drawn: the plan's face, and on it the areas the camera sees
+        hits = no_touch_hits(hands, geometry, self.safety, data.area_shown)
+        return replace(data, touch=(guard or self.new_guard()).update(hits, timestamp_ms, face_state))
 
     def process(
         self,

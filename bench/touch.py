@@ -83,7 +83,8 @@ def main(argv: list[str] | None = None) -> int:
 
             def call(frame: np.ndarray, stamp: int) -> bool:
                 geometry = face_geometry(face.track(frame, stamp, color="bgr"), index)
-                hits = no_touch_hits(hands.track(frame, stamp, color="bgr"), geometry, safety)
+                found = hands.track(frame, stamp, color="bgr")
+                hits = no_touch_hits(found, geometry, safety, geometry.area_visible)
                 return bool(guard.update(hits, stamp).active.any())
 
             return call

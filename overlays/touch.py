@@ -1,6 +1,7 @@
-"""The touch guard on screen: touched no-touch areas flash red, fingertips get dots (``TouchAnnotator``), a
-banner names the touched areas (``TouchBannerAnnotator``, a screen layer). Both read the record's ``touch``
-report and draw nothing without one (hands not tracked).
+"""The touch guard on screen: touched no-touch areas flash red where they are drawn (the plan's face, what
+the camera sees), fingertips get dots (``TouchAnnotator``), a banner names the touched areas
+(``TouchBannerAnnotator``, a screen layer). Both read the record's ``touch`` report and draw nothing without
+one (hands not tracked).
 
 The flash is driven by the frame's time stamp (on for ``blink_ms``, off for ``blink_ms``, starting *on* the
 moment a fingertip enters, so the first warning frame is never a dark one; all touched areas blink in step).
@@ -84,21 +85,22 @@ class TouchAnnotator:
     def _flash(self, scene: np.ndarray, touch: TouchReport, data: SceneData) -> None:
         if tuple(data.geometry.area_ids) != touch.area_ids:
             raise ValueError("the touch report and the scene describe different catalogues")
-        bright = self.flash_on(touch)
-        active = np.flatnonzero(touch.active)
-        lit = np.flatnonzero(bright)
-        for region in data.regions:
+        active = np.flatnonzero(touch.active).tolist()
+        lit = np.flatnonzero(self.flash_on(touch)).tolist()
+        for region in data.regions:  # on each face, only the areas drawn there
             roi = region.view(scene)
-            if roi.size == 0:
+            face_active, face_lit = region.drawn(active), region.drawn(lit)
+            if roi.size == 0 or not face_active:
                 continue
-            if lit.size:
+            if face_lit:
                 fill = np.zeros(roi.shape[:2], np.uint8)
-                cv2.fillPoly(fill, [region.polygons_fixed[a] for a in lit], 1, cv2.LINE_8, SUBPIXEL_SHIFT)
+                lit_outlines = [region.polygons_fixed[a] for a in face_lit]
+                cv2.fillPoly(fill, lit_outlines, 1, cv2.LINE_8, SUBPIXEL_SHIFT)
                 tinted = roi.copy()
                 height, width = roi.shape[:2]
                 cv2.copyTo(solid(height, width, self.flash_color), fill, tinted)
                 cv2.addWeighted(tinted, self.fill_opacity, roi, 1.0 - self.fill_opacity, 0.0, dst=roi)
-            outlines = [region.polygons_fixed[a] for a in active]
+            outlines = [region.polygons_fixed[a] for a in face_active]
             cv2.polylines(roi, outlines, True, HALO, self.outline_thickness + 3, cv2.LINE_AA, SUBPIXEL_SHIFT)
             cv2.polylines(
                 roi, outlines, True, self.flash_color, self.outline_thickness, cv2.LINE_AA, SUBPIXEL_SHIFT

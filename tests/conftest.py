@@ -12,12 +12,15 @@ import itertools
 from collections.abc import Iterator
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 import yaml
 
 from vision.assets import HAND_ON_FACE, SAMPLE_CLIP, ensure
 from vision.faces import Faces
+from vision.finder import FaceFinder
+from vision.hands import HandDetector, Hands
 from vision.io import read_image
 from vision.landmarker import FaceDetector, FaceTracker
 from vision.video import open_video
@@ -159,3 +162,23 @@ def zone_sample_faces(
         assert len(faces) == 1, f"{name}: expected one face, found {len(faces)}"
         found[name] = (sample_images[file_name].copy(), faces)
     return found
+
+
+@pytest.fixture(scope="session")
+def two_people(sample_images: dict[str, np.ndarray]) -> tuple[np.ndarray, Faces, Hands]:
+    """(BGR image, faces, hands) of the hand photo (his hand on his forehead) beside Grace Hopper's portrait
+    scaled to its height: two real people and one real hand, found as the photo path finds them (his face
+    first, the larger). The image is read-only."""
+    his = sample_images[ensure(HAND_ON_FACE).name]
+    portrait = sample_images["grace_hopper.jpg"]
+    height = his.shape[0]
+    hers = cv2.resize(portrait, (round(portrait.shape[1] * height / portrait.shape[0]), height))
+    image = np.concatenate([his, hers], axis=1)
+    image.flags.writeable = False
+    with FaceFinder() as finder:
+        faces = finder.find(image, color="bgr").faces
+    with HandDetector() as detector:
+        hands = detector.detect(image, color="bgr")
+    assert len(faces) == 2 and faces.boxes[0, 2] < his.shape[1] < faces.boxes[1, 0], "his face, then hers"
+    assert len(hands) == 1
+    return image, faces, hands

@@ -1,4 +1,5 @@
-"""The touch layers on the hand photo: the touched area flashes, a banner names it, tips get dots."""
+"""The touch layers on the hand photo: the touched area flashes (only where it is drawn), a banner names it,
+tips get dots."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ def scene_parts(zone_sample_faces):
         hands = detector.detect(image, color="bgr")
     plan = Plan((Treatment(("forehead",), "ha_filler", datetime(2026, 11, 20)),), "hands", date(2026, 11, 22))
     data = pipeline_for(Settings(plan=plan)).analyse(faces)
-    return image, data, no_touch_hits(hands, data.geometry, data.safety), hands
+    return image, data, no_touch_hits(hands, data.geometry, data.safety, data.area_shown), hands
 
 
 def touch_layers(image: np.ndarray, data: SceneData, report: TouchReport) -> np.ndarray:
@@ -38,13 +39,18 @@ def touch_layers(image: np.ndarray, data: SceneData, report: TouchReport) -> np.
     return TouchBannerAnnotator().annotate(TouchAnnotator().annotate(image.copy(), shown), shown)
 
 
-def forehead_interior(data: SceneData, hits: TouchHits) -> np.ndarray:
-    """``(H, W) bool`` the forehead outline shrunk by 8 px, away from outline strokes and finger dots."""
+def interior(data: SceneData, face: int, area: str) -> np.ndarray:
+    """``(H, W) bool`` the area's outline on ``face`` shrunk by 8 px, away from outline strokes."""
     width, height = data.frame_size
     mask = np.zeros((height, width), np.uint8)
-    outline = data.geometry.polygons(0)[data.geometry.area_ids.index("forehead")]
+    outline = data.geometry.polygons(face)[data.geometry.area_ids.index(area)]
     cv2.fillPoly(mask, [np.rint(outline).astype(np.int32)], 1)
-    mask = cv2.erode(mask, np.ones((17, 17), np.uint8))
+    return cv2.erode(mask, np.ones((17, 17), np.uint8)).astype(bool)
+
+
+def forehead_interior(data: SceneData, hits: TouchHits) -> np.ndarray:
+    """``(H, W) bool`` the forehead's interior (``interior``), away from finger dots too."""
+    mask = interior(data, 0, "forehead").astype(np.uint8)
     for x, y in np.rint(hits.points).astype(int):
         cv2.circle(mask, (int(x), int(y)), 30, 0, -1)
     return mask.astype(bool)
@@ -87,9 +93,25 @@ def test_banner_names_the_area_and_dots_mark_the_fingertips(scene_parts) -> None
     assert changed.all()
 
 
+def test_the_flash_lights_the_plan_face_only(two_people) -> None:
+    """His hand photo beside Grace Hopper, the plan hers, her forehead touched: her forehead flashes, his
+    (drawn with "no plan") does not."""
+    image, faces, _ = two_people
+    plan = Plan((Treatment(("forehead",), "ha_filler", datetime(2026, 11, 20)),), "hands", date(2026, 11, 22))
+    data = pipeline_for(Settings(plan=plan, face=1)).analyse(faces)
+    forehead = data.geometry.area_ids.index("forehead")
+    flags = np.zeros((1, 1, len(data.geometry.area_ids)), bool)
+    flags[0, 0, forehead] = True
+    report = TouchGuard(data.geometry.area_ids).update(TouchHits(np.zeros((1, 2), np.float32), flags), 0)
+    out = TouchAnnotator().annotate(image.copy(), replace(data, touch=report))
+    his, hers = (interior(data, face, "forehead") for face in (0, 1))
+    assert redness(out, hers) > redness(image, hers) + 60
+    assert np.array_equal(out[his], image[his])
+
+
 def test_nothing_drawn_without_hands_or_touches(scene_parts) -> None:
     image, data, _, _ = scene_parts
-    nobody = no_touch_hits(Hands.empty(*data.frame_size), data.geometry, data.safety)
+    nobody = no_touch_hits(Hands.empty(*data.frame_size), data.geometry, data.safety, data.area_shown)
     report = TouchGuard(data.geometry.area_ids).update(nobody, 0)
     assert np.array_equal(touch_layers(image, data, report), image)
     assert np.array_equal(touch_layers(image, data, None), image)  # hands not tracked

@@ -1,5 +1,6 @@
 """The touch guard against the catalogue's real outlines: the hand-on-forehead photo, portraits without a
-hand, the sample clip where a hand covers the nose and eyes."""
+hand, the sample clip where a hand covers the nose and eyes; only areas drawn are guarded (the plan's face,
+what the camera sees): the hand photo beside a second person, a turned head."""
 
 from __future__ import annotations
 
@@ -10,9 +11,12 @@ import cv2
 import numpy as np
 import pytest
 
-from vision.assets import SAMPLE_CLIP, ensure
+from pipeline import Settings, pipeline_for
+from vision.assets import SAMPLE_CLIP, TURNED_FACE, ensure
 from vision.faces import Faces
+from vision.finder import FaceFinder
 from vision.hands import TOUCH_LANDMARKS, HandDetector, HandOptions, Hands, HandTracker
+from vision.io import read_image
 from vision.landmarker import FaceTracker
 from zones.geometry import GeometryIndex, face_geometry
 from zones.plan import Plan, Treatment
@@ -39,6 +43,12 @@ def plan_for(
     return Plan((Treatment(areas, product, treated),) if areas else (), "hands", today)
 
 
+def hits_on(hands: Hands, faces: Faces, index: GeometryIndex, safety: SafetyMap) -> TouchHits:
+    """The hit test on a photo's one face (the plan's), as drawn: the areas the camera sees on it."""
+    geometry = face_geometry(faces, index)
+    return no_touch_hits(hands, geometry, safety, geometry.area_visible)
+
+
 def touched(hits: TouchHits, index: GeometryIndex) -> set[str]:
     return {index.area_ids[a] for a in np.flatnonzero(hits.areas)}
 
@@ -55,7 +65,7 @@ def test_hand_on_the_treated_forehead_fires(
 ) -> None:
     _, faces = zone_sample_faces["hand_on_face"]
     safety = evaluate(plan_for(("forehead",), product, treated, today), catalogue)
-    hits = no_touch_hits(sample_hands["hand_on_face"], face_geometry(faces, index), safety)
+    hits = hits_on(sample_hands["hand_on_face"], faces, index, safety)
     assert touched(hits, index) == {"forehead"}
     report = TouchGuard(index.area_ids, index.area_labels).update(hits, 0)
     assert report.active_labels == ("Forehead",)
@@ -69,7 +79,7 @@ def test_hand_on_an_untreated_forehead_does_not_fire(
 ) -> None:
     _, faces = zone_sample_faces["hand_on_face"]
     safety = evaluate(plan_for(treated), catalogue)
-    hits = no_touch_hits(sample_hands["hand_on_face"], face_geometry(faces, index), safety)
+    hits = hits_on(sample_hands["hand_on_face"], faces, index, safety)
     assert len(sample_hands["hand_on_face"]) == 1  # the hand is there, on skin that is not treated
     assert not hits.point_hits.any()
 
@@ -79,7 +89,7 @@ def test_hand_on_the_forehead_only_fires_where_it_lies_when_everything_is_treate
 ) -> None:
     _, faces = zone_sample_faces["hand_on_face"]
     safety = evaluate(plan_for(index.area_ids), catalogue)
-    hits = no_touch_hits(sample_hands["hand_on_face"], face_geometry(faces, index), safety)
+    hits = hits_on(sample_hands["hand_on_face"], faces, index, safety)
     found = touched(hits, index)
     assert "forehead" in found
     assert found <= UPPER_FACE
@@ -89,7 +99,7 @@ def test_hand_on_the_forehead_only_fires_where_it_lies_when_everything_is_treate
 def test_a_face_without_a_hand_never_fires(zone_sample_faces, sample_hands, catalogue, index, name) -> None:
     _, faces = zone_sample_faces[name]
     safety = evaluate(plan_for(index.area_ids), catalogue)
-    hits = no_touch_hits(sample_hands[name], face_geometry(faces, index), safety)
+    hits = hits_on(sample_hands[name], faces, index, safety)
     report = TouchGuard(index.area_ids).update(hits, 0)
     assert len(sample_hands[name]) == 0 and not report.active.any() and report.as_json() == []
 
@@ -106,7 +116,7 @@ def test_hit_test_agrees_with_opencv_on_real_outlines(zone_sample_faces, catalog
     landmarks = np.zeros((100, 21, 3), np.float32)  # 100 made-up hands whose touch points are those points
     landmarks[:, TOUCH_LANDMARKS, :2] = points.reshape(100, 10, 2)
     hands = Hands(landmarks, np.ones(100, np.float32), ("Right",) * 100, faces.image_size)
-    hits = no_touch_hits(hands, geometry, safety).point_hits[0]  # (T, A)
+    hits = no_touch_hits(hands, geometry, safety, geometry.area_visible).point_hits[0]  # (T, A)
     margin_px = float(safety.margins_mm[0] * geometry.px_per_mm[0])
     polygons = geometry.polygons(0)
     for area in treated:
@@ -125,7 +135,40 @@ def test_geometry_and_safety_map_of_other_catalogues_are_refused(zone_sample_fac
     safety = evaluate(plan_for(("forehead",)), catalogue)
     fewer = SafetyMap(**{**vars(safety), "area_ids": safety.area_ids[:-1]})
     with pytest.raises(ValueError, match="different catalogues"):
-        no_touch_hits(Hands.empty(*faces.image_size), face_geometry(faces, index), fewer)
+        hits_on(Hands.empty(*faces.image_size), faces, index, fewer)
+
+
+def test_a_hand_over_the_face_without_the_plan_raises_nothing(two_people, catalogue) -> None:
+    """His hand on his forehead, the forehead treated: a warning when the plan is his, none when it is hers
+    (his face is drawn with "no plan": the plan's zones are not on it)."""
+    _, faces, hands = two_people
+    plan = plan_for(("forehead",))
+    his = pipeline_for(Settings(plan=plan, face=0)).analyse(faces, hands)
+    hers = pipeline_for(Settings(plan=plan, face=1)).analyse(faces, hands)
+    assert his.touch is not None and his.touch.active_labels == ("Forehead",)
+    assert hers.touch is not None and not hers.touch.active.any() and hers.touch.as_json() == []
+
+
+def test_a_fingertip_where_a_hidden_far_side_area_lies_raises_nothing(catalogue, index) -> None:
+    """A head turned 40-45 degrees, its far cheek and tear trough treated: those areas are hidden (their
+    outlines fall on the nose and the profile, over the near face). Fingertips on those outlines, which the
+    hit test alone finds inside them, raise no warning."""
+    image = read_image(ensure(TURNED_FACE))
+    with FaceFinder() as finder:
+        faces = finder.find(image, color="bgr").faces
+    far = ("tear_trough_right", "cheek_right")
+    pipeline = pipeline_for(Settings(plan=plan_for(far)))
+    areas = [index.area_ids.index(area) for area in far]
+    geometry = pipeline.analyse(faces).geometry
+    outline = np.concatenate([geometry.polygons(0)[a] for a in areas])
+    landmarks = np.zeros((1, 21, 3), np.float32)  # a made-up hand: its 10 touch points on those outlines
+    landmarks[0, TOUCH_LANDMARKS, :2] = outline[np.linspace(0, len(outline) - 1, 10).astype(int)]
+    hand = Hands(landmarks, np.ones(1, np.float32), ("Right",), faces.image_size)
+    everywhere = np.ones((1, index.num_areas), bool)
+    assert touched(no_touch_hits(hand, geometry, pipeline.safety, everywhere), index) == set(far)
+    data = pipeline.analyse(faces, hand)
+    assert data.guided[0] and not data.area_shown[0, areas].any(), "the plan's face, its far side not drawn"
+    assert data.touch is not None and not data.touch.active.any()
 
 
 def clip_frames(first: int, last: int) -> Iterator[tuple[int, np.ndarray]]:
@@ -153,7 +196,7 @@ def test_clip_hand_over_the_treated_nose_warns_steadily(catalogue, index) -> Non
             stamp = round(number * 1000 / 24) + 1
             held = hold.update(faces_tracker.track(frame, stamp, color="bgr"), stamp)
             hands = hands_tracker.track(frame, stamp, color="bgr")
-            hits = no_touch_hits(hands, face_geometry(held.value, index), safety)
+            hits = hits_on(hands, held.value, index, safety)
             report = guard.update(hits, stamp, held.state)
             raw.append(bool(hits.areas[nose]))
             warned.append(bool(report.active[nose]))

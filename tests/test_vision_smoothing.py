@@ -1,11 +1,12 @@
-"""One Euro filter: a unit's worth of behaviour on synthetic tracks."""
+"""One Euro filter: a unit's worth of behaviour on synthetic tracks; the per-face smoother on real meshes."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from vision.smoothing import OneEuroConfig, OneEuroFilter
+from vision.faces import boxes_of
+from vision.smoothing import FaceSmoother, OneEuroConfig, OneEuroFilter
 
 
 def _points(value: float, faces: int = 1) -> np.ndarray:
@@ -66,12 +67,16 @@ def test_speed_in_face_widths_makes_it_scale_free() -> None:
         np.testing.assert_allclose(out_near, 2 * out_far, rtol=1e-5, atol=1e-4)
 
 
-def test_reset_forgets_the_history() -> None:
+def test_rows_name_the_history_each_face_continues() -> None:
     smoother = OneEuroFilter()
-    smoother(_points(0.0), 0.0)
-    smoother(_points(0.0), 33.0)
-    smoother.reset()
-    np.testing.assert_array_equal(smoother(_points(300.0), 66.0), 300.0)
+    smoother(np.concatenate([_points(0.0), _points(300.0)]), 0.0)
+    swapped = smoother(np.concatenate([_points(310.0), _points(10.0)]), 33.0, rows=np.array([1, 0]))
+    assert 300.0 < swapped[0, 0, 0] < 310.0 and 0.0 < swapped[1, 0, 0] < 10.0
+    restarted = smoother(np.concatenate([_points(320.0), _points(80.0)]), 66.0, rows=np.array([0, -1]))
+    assert swapped[0, 0, 0] < restarted[0, 0, 0] < 320.0, "row 0 of the last call was the face near 300"
+    np.testing.assert_array_equal(restarted[1], 80.0)  # a new face passes through
+    with pytest.raises(ValueError, match="rows"):
+        smoother(_points(0.0), 99.0, rows=np.array([2]))
 
 
 def test_a_change_in_face_count_restarts() -> None:
@@ -95,3 +100,46 @@ def test_rejects_bad_shapes_and_settings() -> None:
         OneEuroFilter()(_points(0.0, faces=2), 0.0, scale=np.ones(3))
     with pytest.raises(ValueError, match="cut-offs"):
         OneEuroConfig(min_cutoff=0.0)
+
+
+@pytest.fixture(scope="module")
+def two_meshes(zone_sample_faces) -> np.ndarray:
+    """``(2, 478, 3)``: two real meshes (the astronaut's, Grace Hopper's moved 600 px right) in one frame."""
+    first = zone_sample_faces["astronaut"][1].landmarks[0]
+    second = zone_sample_faces["grace_hopper"][1].landmarks[0] + np.array([600.0, 0.0, 0.0], np.float32)
+    return np.stack([first, second]).astype(np.float32)
+
+
+def _noisy(meshes: np.ndarray, frames: int, seed: int = 0) -> list[np.ndarray]:
+    """``frames`` copies of ``meshes`` with 1 px of landmark noise: a still face as a landmarker sees it."""
+    rng = np.random.default_rng(seed)
+    return [(meshes + rng.normal(0.0, 1.0, meshes.shape)).astype(np.float32) for _ in range(frames)]
+
+
+def test_each_face_keeps_its_own_history_whatever_the_order(two_meshes) -> None:
+    in_order, swapping = FaceSmoother(), FaceSmoother()
+    frames, outputs = _noisy(two_meshes, 16), []
+    for number, meshes in enumerate(frames):
+        stamp = number * 33.0
+        outputs.append(in_order(meshes, boxes_of(meshes), stamp))
+        order = [1, 0] if number % 2 else [0, 1]
+        got = swapping(meshes[order], boxes_of(meshes[order]), stamp)
+        np.testing.assert_array_equal(got, outputs[-1][order])
+    raw_steps = np.abs(np.diff(np.stack(frames[4:]), axis=0)).mean(axis=(0, 2, 3))
+    smoothed_steps = np.abs(np.diff(np.stack(outputs[4:]), axis=0)).mean(axis=(0, 2, 3))
+    assert (smoothed_steps < 0.5 * raw_steps).all(), "and each face is smoothed"
+
+
+def test_a_face_lost_or_seeded_elsewhere_starts_afresh(two_meshes) -> None:
+    smoother = FaceSmoother()
+    face = two_meshes[:1]
+    width = float(np.ptp(face[0, :, 0]))
+    for number, meshes in enumerate(_noisy(face, 5)):
+        smoother(meshes, boxes_of(meshes), number * 33.0)
+    near = face + np.array([0.05 * width, 0.0, 0.0], np.float32)
+    assert not np.array_equal(smoother(near, boxes_of(near), 165.0), near), "a small move is smoothed"
+    far = face + np.array([2.0 * width, 0.0, 0.0], np.float32)
+    np.testing.assert_array_equal(smoother(far, boxes_of(far), 198.0), far)  # seeded elsewhere: afresh
+    smoother(far, boxes_of(far), 231.0)
+    smoother(face[:0], boxes_of(face[:0]), 264.0)  # lost
+    np.testing.assert_array_equal(smoother(far + 3.0, boxes_of(far + 3.0), 297.0), far + 3.0)

@@ -4,7 +4,9 @@ The tracker's own detector is short-range: a second person further back (a pract
 may never be picked up. Every ``check_every`` frames, and at once when the number of faces changes, the
 full-range detector runs on the whole frame: each mesh is checked against the detection covering it (a
 misfit stays ``uncertain`` until a later check agrees), and a detected face nobody follows is landmarked from
-its crop and from then on followed crop by crop (IMAGE mode), up to ``max_faces`` faces in all.
+its crop and from then on followed crop by crop (IMAGE mode), up to ``max_faces`` faces in all. Every face,
+tracked or followed, is smoothed with its own One Euro history (``vision.smoothing.FaceSmoother``), matched
+by place from frame to frame, so a face handed from one path to the other keeps it.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from vision.fit import FIT_TOLERANCE, fit_errors, match
 from vision.frames import ColorOrder, to_rgb_uint8
 from vision.landmarker import DEFAULT_SMOOTHING, FaceTracker, LandmarkerOptions
 from vision.quality import assess_quality
-from vision.smoothing import OneEuroConfig
+from vision.smoothing import FaceSmoother, OneEuroConfig
 
 SAME_FACE_IOU = 0.4  # a followed face and a tracked one overlapping this much are the same person
 FOLLOW_SCALE = 2.0  # a followed face's next crop: this many times its mesh box's longer side
@@ -45,7 +47,8 @@ class FollowOptions:
 
 
 class FaceFollower:
-    """Tracker, detector and crop landmarker of one stream; ``track`` is called like ``FaceTracker.track``."""
+    """Tracker, detector, crop landmarker and smoother of one stream; ``track`` is called like
+    ``FaceTracker.track``; ``smoothing=None`` leaves the landmarks as found."""
 
     def __init__(
         self,
@@ -54,9 +57,8 @@ class FaceFollower:
         smoothing: OneEuroConfig | None = DEFAULT_SMOOTHING,
     ) -> None:
         self.options = options or FollowOptions()
-        self._tracker = FaceTracker(
-            landmarker or LandmarkerOptions(max_faces=self.options.max_faces), smoothing
-        )
+        self._tracker = FaceTracker(landmarker or LandmarkerOptions(max_faces=self.options.max_faces), None)
+        self._smoother = FaceSmoother(smoothing) if smoothing is not None else None
         self._detector = BlazeFaceDetector(self.options.detector)
         self._finder: FaceFinder | None = None  # made when a face first needs seeding
         self._known_boxes = np.zeros((0, 4), np.float32)  # what the last check said, face by face
@@ -77,16 +79,20 @@ class FaceFollower:
         self.close()
 
     def track(self, image: np.ndarray, timestamp_ms: float, *, color: ColorOrder) -> Faces:
-        """Faces in the frame (the tracker's, then the followed ones) with ``fit`` and ``detector_scores``
-        from the latest check; ``timestamp_ms`` as for ``FaceTracker.track``."""
+        """Faces in the frame (the tracker's, then the followed ones, then those seeded now), smoothed, with
+        quality, ``fit`` and ``detector_scores`` from the latest check; ``timestamp_ms`` as for
+        ``FaceTracker.track``."""
         rgb = to_rgb_uint8(image, color)
         tracked = self._tracker.track(rgb, timestamp_ms, color="rgb")
+        stamp = tracked.timestamp_ms if tracked.timestamp_ms is not None else round(timestamp_ms)
         faces = _joined(tracked, self._follow(rgb, tracked))
         due = self._frames % self.options.check_every == 0 or len(faces) != len(self._known_fit)
         self._frames += 1
-        if due:
-            return self._check(rgb, faces, self._detector.detect(rgb, color="rgb"))
-        return self._recall(faces)
+        detections = self._detector.detect(rgb, color="rgb") if due else None
+        if detections is not None:
+            faces = _joined(faces, self._seed(rgb, faces, detections))
+        faces = self._smoothed(faces, rgb, stamp)
+        return self._check(faces, detections) if detections is not None else self._recall(faces)
 
     def _follow(self, rgb: np.ndarray, tracked: Faces) -> Faces:
         """Landmark each followed face from a crop around where it was; drop those the tracker now has, and
@@ -111,13 +117,33 @@ class FaceFollower:
         landmarks = np.stack(meshes).astype(np.float32)
         boxes = boxes_of(landmarks)
         self._seeds = boxes.copy()
-        pose = np.stack(poses).astype(np.float32)
-        return Faces(
-            landmarks, boxes, pose, (width, height), quality=assess_quality(landmarks, pose, rgb, boxes)
-        )
+        return Faces(landmarks, boxes, np.stack(poses).astype(np.float32), (width, height))
 
-    def _check(self, rgb: np.ndarray, faces: Faces, detections: Detections) -> Faces:
-        """Fit of every face against the detection covering it; detected faces nobody follows are seeded."""
+    def _seed(self, rgb: np.ndarray, faces: Faces, detections: Detections) -> Faces:
+        """Detected faces nobody follows, landmarked from their crops (with room for them), from now on
+        followed."""
+        height, width = rgb.shape[:2]
+        free = np.setdiff1d(np.arange(len(detections)), match(faces.boxes, detections))
+        room = self.options.max_faces - len(faces)
+        if room <= 0 or not free.size:
+            return Faces.empty(width, height)
+        if self._finder is None:
+            self._finder = FaceFinder()
+        found = self._finder.find(rgb, color="rgb", detections=detections.select(free[:room])).faces
+        self._seeds = np.concatenate([self._seeds, found.boxes]).astype(np.float32)
+        return found
+
+    def _smoothed(self, faces: Faces, rgb: np.ndarray, stamp: int) -> Faces:
+        """The faces smoothed (each with its own history), their boxes and quality from the smoothed mesh."""
+        landmarks = faces.landmarks
+        if self._smoother is not None:
+            landmarks = self._smoother(landmarks, faces.boxes, stamp)
+        boxes = boxes_of(landmarks)
+        quality = assess_quality(landmarks, faces.poses, rgb, boxes)
+        return replace(faces, landmarks=landmarks, boxes=boxes, quality=quality, timestamp_ms=stamp)
+
+    def _check(self, faces: Faces, detections: Detections) -> Faces:
+        """Fit of every face against the detection covering it (as drawn: smoothed)."""
         pairs = match(faces.boxes, detections)
         fit = [FIT_OK] * len(faces)
         scores = np.full(len(faces), np.nan, np.float32)
@@ -128,15 +154,6 @@ class FaceFollower:
                 fit[i] = FIT_OK if error <= self.options.fit_tolerance else FIT_UNCERTAIN
             scores[matched] = detections.scores[pairs[matched]]
         faces = replace(faces, fit=tuple(fit), detector_scores=scores)
-        free = np.setdiff1d(np.arange(len(detections)), pairs[matched])
-        room = self.options.max_faces - len(faces)
-        if room > 0 and free.size:
-            if self._finder is None:
-                self._finder = FaceFinder()
-            found = self._finder.find(rgb, color="rgb", detections=detections.select(free[:room])).faces
-            if len(found):
-                self._seeds = np.concatenate([self._seeds, found.boxes]).astype(np.float32)
-                faces = _joined(faces, found)
         self._known_boxes, self._known_fit = faces.boxes.copy(), faces.fit
         self._known_scores = _scores(faces)
         return faces

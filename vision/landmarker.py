@@ -22,7 +22,7 @@ from vision.faces import NUM_LANDMARKS, Faces, boxes_of
 from vision.frames import ColorOrder, to_rgb_uint8
 from vision.pose import euler_from_matrices
 from vision.quality import assess_quality
-from vision.smoothing import OneEuroConfig, OneEuroFilter
+from vision.smoothing import FaceSmoother, OneEuroConfig
 from vision.tasks import WARM_UP_TIMESTAMP_MS, OwnedTask, StrictClock, start_quietly
 
 DEFAULT_SMOOTHING = OneEuroConfig()
@@ -126,16 +126,16 @@ class FaceDetector(_Landmarker):
 
 
 class FaceTracker(_Landmarker):
-    """Video frames (VIDEO mode): landmarks follow the face from frame to frame, smoothed with a One Euro
-    filter (``smoothing=None`` turns it off), quality assessed per face. Use a new tracker for each clip or
-    camera session.
+    """Video frames (VIDEO mode): landmarks follow the face from frame to frame, each face smoothed with its
+    own One Euro history (``FaceSmoother``; ``smoothing=None`` turns it off), quality assessed per face. Use
+    a new tracker for each clip or camera session.
     """
 
     def __init__(
         self, options: LandmarkerOptions | None = None, smoothing: OneEuroConfig | None = DEFAULT_SMOOTHING
     ) -> None:
         super().__init__(options or LandmarkerOptions(max_faces=1), mp_vision.RunningMode.VIDEO)
-        self._filter = OneEuroFilter(smoothing) if smoothing is not None else None
+        self._smoother = FaceSmoother(smoothing) if smoothing is not None else None
         self._clock = StrictClock(WARM_UP_TIMESTAMP_MS)
         self._rgb_buffer: np.ndarray | None = None  # reused frame to frame: MediaPipe copies what it is given
 
@@ -151,12 +151,9 @@ class FaceTracker(_Landmarker):
         stamp = self._clock.stamp(timestamp_ms)
         result = self._native().detect_for_video(mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb), stamp)
         faces = faces_from_result(result, rgb.shape[1], rgb.shape[0])
-        if self._filter is not None:
-            if len(faces) == 0:
-                self._filter.reset()
-            else:
-                landmarks = self._filter(faces.landmarks, stamp, scale=faces.boxes[:, 2] - faces.boxes[:, 0])
-                faces = replace(faces, landmarks=landmarks, boxes=boxes_of(landmarks))
+        if self._smoother is not None:
+            landmarks = self._smoother(faces.landmarks, faces.boxes, stamp)
+            faces = replace(faces, landmarks=landmarks, boxes=boxes_of(landmarks))
         quality = assess_quality(faces.landmarks, faces.poses, rgb, faces.boxes)
         return replace(faces, quality=quality, timestamp_ms=stamp)
 

@@ -1,8 +1,8 @@
 """Touch guard: which no-touch areas a fingertip is in right now, and a steady warning from that.
 
 Three pieces, numpy only (no drawing, no MediaPipe):
-- ``no_touch_hits``: all touch points of all hands against all no-touch outlines of all faces, each
-  grown by its margin, in one broadcast.
+- ``no_touch_hits``: all touch points of all hands against the no-touch outlines drawn on the frame (the
+  plan's face, what the camera sees), each grown by its margin, in one broadcast.
 - ``TouchGuard``: hysteresis over time stamps, so the warning shows on the first frame a fingertip is in
   (well within 100 ms) and does not flicker when the hand tracker misses a frame; counts touches per area.
 - ``FaceHold``: a hand over the face hides the face landmarks; keep the last good face for a short time
@@ -30,14 +30,17 @@ FaceState = Literal["live", "held", "hidden", "absent"]
 V = TypeVar("V", bound=Sized)  # what FaceHold keeps: Faces or FaceGeometry
 
 
-def no_touch_hits(hands: Hands, geometry: FaceGeometry, safety: SafetyMap) -> TouchHits:
-    """Which fingertips and finger pads are inside which no-touch areas, each grown by its margin.
+def no_touch_hits(hands: Hands, geometry: FaceGeometry, safety: SafetyMap, drawn: np.ndarray) -> TouchHits:
+    """Which fingertips and finger pads are inside which no-touch areas drawn on the frame, each grown by its
+    margin.
 
-    Every touch point of every hand against every no-touch outline of every face in one broadcast (the
-    distance-to-polygon test ``segment_status`` uses, on the safety map's per-plan edge tables); margins
-    become pixels through each face's own scale. Returns ``TouchHits`` with ``point_hits (F, T, A)``
-    (T = 10 per hand), true only for no-touch areas. Raises ``ValueError`` when the geometry and the safety
-    map come from different catalogues.
+    Only the areas ``drawn (F, A) bool`` per face are tested (``SceneData.area_shown``: the plan's face, and
+    on it what the camera sees): a fingertip over a face without the plan, or on the profile where a hidden
+    far-side area lies, is over no no-touch area. Every touch point of every hand against every drawn no-touch
+    outline in one broadcast (the distance-to-polygon test ``segment_status`` uses, on the safety map's
+    per-plan edge tables); margins become pixels through each face's own scale. Returns ``TouchHits`` with
+    ``point_hits (F, T, A)`` (T = 10 per hand), true only for drawn no-touch areas. Raises ``ValueError``
+    when the geometry and the safety map come from different catalogues, or ``drawn`` has another shape.
     """
     if len(safety.area_ids) != geometry.index.num_areas:
         raise ValueError(
@@ -46,16 +49,22 @@ def no_touch_hits(hands: Hands, geometry: FaceGeometry, safety: SafetyMap) -> To
         )
     points = hands.touch_points()
     faces, areas = len(geometry), geometry.index.num_areas
+    if np.shape(drawn) != (faces, areas):
+        raise ValueError(f"drawn must be ({faces}, {areas}), got {np.shape(drawn)}")
+    tested = np.asarray(drawn, bool)[:, safety.no_touch]  # (F, N)
+    chosen = np.flatnonzero(tested.any(axis=1))  # faces with a drawn no-touch area
     point_hits = np.zeros((faces, len(points), areas), bool)
-    if faces and len(points) and len(safety.no_touch):
+    if chosen.size and len(points):
+        outlines = geometry.area_points[chosen]
         distance = distances_to_polygons(
-            np.broadcast_to(points, (faces, *points.shape)),
-            geometry.area_points[:, safety.edge_start],
-            geometry.area_points[:, safety.edge_end],
+            np.broadcast_to(points, (len(chosen), *points.shape)),
+            outlines[:, safety.edge_start],
+            outlines[:, safety.edge_end],
             safety.edge_offsets,
-        )  # (F, T, N)
-        margin = safety.margins_mm[safety.no_touch][None, None, :] * geometry.px_per_mm[:, None, None]
-        point_hits[:, :, safety.no_touch] = distance <= margin
+        )  # (C, T, N)
+        margin = safety.margins_mm[safety.no_touch][None, None, :] * geometry.px_per_mm[chosen, None, None]
+        hit = (distance <= margin) & tested[chosen][:, None, :]
+        point_hits[np.ix_(chosen, np.arange(len(points)), safety.no_touch)] = hit
     return TouchHits(points, point_hits)
 
 
