@@ -23,11 +23,12 @@ import numpy as np
 from overlays.chart import A4_PORTRAIT, render_chart
 from overlays.compose import FaceZonesAnnotator
 from overlays.compose import OverlayOptions as OverlayOptions  # the overlay's own options, part of Settings
-from overlays.scene import SceneData, StreamMemory
+from overlays.scene import PERSON_AWAY, SceneData, StreamMemory
 from vision.faces import FIT_OK, FIT_UNCERTAIN, Faces
 from vision.follow import FaceFollower, FollowOptions
 from vision.hands import HandOptions, Hands, HandTracker
 from vision.landmarker import LandmarkerOptions
+from vision.smoothing import same_faces
 from zones.catalogue import Catalogue, load_catalogue
 from zones.geometry import GeometryIndex, face_geometry
 from zones.plan import Plan
@@ -114,10 +115,12 @@ class Pipeline:
         face_state: FaceState = "live",
         fps: float | None = None,
         memory: StreamMemory | None = None,
+        chosen_face: int | None = None,
     ) -> SceneData:
         """The frame's record from faces (and hands) in shown coordinates: geometry, segment statuses,
         fingertip touches (with ``hands``; in the areas drawn only), the time stamp, the guided line, the
-        frame rate and the stream's memory (None: a photo)."""
+        frame rate, the stream's memory (None: a photo) and the face the plan applies to (``chosen_face``,
+        a stream's choice; None: ``settings.face``)."""
         geometry = face_geometry(faces, self.index)
         data = SceneData(
             geometry,
@@ -129,7 +132,7 @@ class Pipeline:
             self.settings.current_line,
             fps,
             memory,
-            chosen_face=self.settings.face,
+            chosen_face=self.settings.face if chosen_face is None else chosen_face,
         )
         if hands is None:
             return data
@@ -148,6 +151,7 @@ class Pipeline:
         face_state: FaceState = "live",
         fps: float | None = None,
         memory: StreamMemory | None = None,
+        chosen_face: int | None = None,
     ) -> tuple[np.ndarray, SceneData]:
         """Apply the view (selfie flip) to a camera frame and what was detected on it, then analyse."""
         shown, shown_faces, shown_hands = view(frame_bgr, faces, hands, self.settings.mirror)
@@ -159,6 +163,7 @@ class Pipeline:
             face_state=face_state,
             fps=fps,
             memory=memory,
+            chosen_face=chosen_face,
         )
 
     def render(self, frame_bgr: np.ndarray, data: SceneData, *, copy: bool = True) -> np.ndarray:
@@ -214,12 +219,49 @@ def pipeline_for(settings: Settings) -> Pipeline:
     return Pipeline(settings)
 
 
+PERSON_AWAY_MS = 2000.0  # the plan's person out of view this long: the plan goes to the largest face again
+
+
+class PlanPerson:
+    """Which face of a stream carries the plan: the person who had it in the last frame, not whichever face
+    is largest now (a client and a practitioner of about the same size would swap it back and forth).
+
+    Same person: ``vision.smoothing.same_faces`` on the face boxes. When that person is out of view while
+    other faces are in it (a hand over the client's face, the client leaning out), nobody gets the plan for
+    ``PERSON_AWAY_MS``: her plan must never land on the practitioner. After that the largest face takes it.
+    """
+
+    def __init__(self, away_ms: float = PERSON_AWAY_MS) -> None:
+        self._away_ms = away_ms
+        self._box: np.ndarray | None = None  # (4,) float32 x0 y0 x1 y1 of the plan's person, last seen
+        self._away_since: float | None = None
+
+    def choose(self, faces: Faces, timestamp_ms: float) -> int | None:
+        """Index of the face with the plan, ``PERSON_AWAY`` (nobody), or None when there is no face."""
+        if self._box is not None:
+            match = np.flatnonzero(same_faces(self._box[None], faces.boxes) == 0)
+            if match.size:
+                return self._keep(faces, int(match[0]))
+            if self._away_since is None:
+                self._away_since = timestamp_ms
+            if len(faces) == 0 or timestamp_ms - self._away_since < self._away_ms:
+                return None if len(faces) == 0 else PERSON_AWAY
+        if len(faces) == 0:
+            return None
+        areas = (faces.boxes[:, 2] - faces.boxes[:, 0]) * (faces.boxes[:, 3] - faces.boxes[:, 1])
+        return self._keep(faces, int(np.argmax(areas)))
+
+    def _keep(self, faces: Faces, face: int) -> int:
+        self._box, self._away_since = faces.boxes[face].copy(), None
+        return face
+
+
 class StreamProcessor:
     """One live stream or replayed clip: its own faces (``vision.follow.FaceFollower``: the VIDEO-mode
     tracker, with the full-range detector checking each mesh's fit and seeding faces the tracker misses, up
     to two by default: client and practitioner), with the touch guard on its hand tracker, face hold and
-    guard, and its own ``StreamMemory`` (where the labels sat), then the shared pipeline. Settings are read
-    per frame, so the plan and the view can change while the stream runs.
+    guard, its own ``StreamMemory`` (where the labels sat) and ``PlanPerson`` (who has the plan), then the
+    shared pipeline. Settings are read per frame, so the plan and the view can change while the stream runs.
 
     A hand over the face makes MediaPipe lose the face exactly when the guard matters: the last face is held
     for about half a second, then the state says "hidden". The hand model runs on every second frame
@@ -236,6 +278,7 @@ class StreamProcessor:
         self._hold: FaceHold[Faces] = FaceHold()
         self._guard: TouchGuard | None = None
         self._memory = StreamMemory()
+        self._person = PlanPerson()
 
     def _touch_tools(self, pipeline: Pipeline) -> tuple[HandTracker, TouchGuard]:
         """The stream's hand tracker and guard, made when first needed; a new guard (counts back to zero)
@@ -258,6 +301,7 @@ class StreamProcessor:
             hands = hand_tracker.track(frame_bgr, timestamp_ms, color="bgr")
             held = self._hold.update(faces, timestamp_ms)
             faces = held.value
+        chosen = self._person.choose(faces, timestamp_ms) if settings.face is None else None
         shown, data = pipeline.process(
             frame_bgr,
             faces,
@@ -267,6 +311,7 @@ class StreamProcessor:
             face_state=held.state if held is not None else "live",
             fps=fps,
             memory=self._memory,
+            chosen_face=chosen,
         )
         copy = shown is frame_bgr and not frame_bgr.flags.writeable
         return pipeline.render(shown, data, copy=copy), data

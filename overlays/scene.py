@@ -134,6 +134,10 @@ class StreamMemory:
     slots: dict[str, Any] = field(default_factory=dict)
 
 
+# ``SceneData.chosen_face`` of a stream whose plan's person is out of view: no face has the plan
+PERSON_AWAY = -1
+
+
 @dataclass(frozen=True, eq=False)
 class SceneData:
     """Everything one frame is drawn from, as the pipeline produced it: the one record every layer reads.
@@ -143,7 +147,8 @@ class SceneData:
     hints, mirroring); touch: the touch guard's report (None: hands not tracked); timestamp_s drives
     animation; current_line: id of the line a guided session is on (None: the guide cycles through the safe
     lines); fps: measured frame rate for the HUD (None hides it); memory: the stream's ``StreamMemory``
-    (None: a photo, nothing carried over); chosen_face: the face the plan applies to (None: the largest).
+    (None: a photo, nothing carried over); chosen_face: the face the plan applies to (None: the largest;
+    ``PERSON_AWAY``: nobody, the stream lost the plan's person).
 
     What is drawn (issue 11): the plan's guidance goes on one face only, ``plan_face``, and only when its mesh
     fits (``guided``); on it, areas and stroke segments the camera cannot see are left out (``area_shown``,
@@ -289,7 +294,9 @@ def frame_notes(data: SceneData) -> tuple[str, ...]:
         return ("No face found: face the camera in good light",)
     notes: list[str] = []
     plan_face = data.plan_face
-    if plan_face is None:
+    if data.chosen_face == PERSON_AWAY:
+        notes.append("The plan's person is out of view: the plan is shown on none")
+    elif plan_face is None:
         notes.append(f"Face {data.chosen_face} not found ({len(faces)} in view): the plan is shown on none")
     else:
         if not data.guided[plan_face]:
