@@ -345,7 +345,9 @@ class FrameCounter:
         self.stalls = 0  # samples (SAMPLE_S apart) at which the counter had not moved
         self.errors = 0
 
-    def update(self, status: dict) -> None:
+    def update(self, status: dict, *, sample: bool = True) -> None:
+        """Count the frames since the last status; ``sample`` False (the closing read, right after the last
+        sample) counts no stall."""
         if not status:
             return
         if status.get("stream") == self.last.get("stream"):
@@ -355,7 +357,7 @@ class FrameCounter:
             new = status["frames"]
             self.errors += status.get("errors", 0)
         self.frames += new
-        self.stalls += new == 0
+        self.stalls += sample and new == 0
         self.last = status
 
 
@@ -474,7 +476,7 @@ def measure(
                 for tid, (name, seconds) in seen.items()
             }
             drain(page, window)
-            counter.update(final)
+            counter.update(final, sample=False)
             window.frames, window.stalls = counter.frames, counter.stalls
             window.size = final.get("size", (0, 0))
             window.errors = counter.errors
