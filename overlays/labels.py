@@ -19,7 +19,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-import cv2
 import numpy as np
 
 from overlays.layout import (
@@ -30,9 +29,8 @@ from overlays.layout import (
     boxes,
     choose_spots,
     covers_mask,
+    frame_edges,
     label_spots,
-    outside_frame,
-    overlaps_any,
     panel_spots,
     paste_all,
     place_panel,
@@ -432,11 +430,12 @@ class LabelAnnotator:
         previous = np.array(
             [UNPLACED if memory is None else memory.spots.get(k, UNPLACED) for k in keys], np.intp
         )
-        choices = context.kept(previous, order)
+        boxes_ = context.spots(previous)
+        choices = context.kept(previous, order, boxes_)
         search = order[choices[order] == UNPLACED]
         if len(search):
             steps = np.concatenate([s.steps for _, s in sets])
-            kept_boxes = context.spots(choices, np.flatnonzero(choices != UNPLACED))
+            kept_boxes = boxes_[choices != UNPLACED]
             choices[search] = context.search(search, steps, previous, kept_boxes)
             ranks = np.concatenate([s.ranks for _, s in sets])
             lost = search[choices[search] == UNPLACED]
@@ -444,13 +443,13 @@ class LabelAnnotator:
                 # a label that kept its spot would now crowd out a more important one: lay out afresh
                 choices = np.full(len(owner), UNPLACED, np.intp)
                 choices[order] = context.search(order, steps, previous, NOTHING_TAKEN)
+            boxes_ = context.spots(choices)
         if memory is not None:
             if len(memory.spots) > MEMORY_SIZE:
                 memory.spots.clear()
             memory.spots.update(zip(keys, choices.tolist(), strict=True))
         drawn: list[tuple[int, _Label, Placed, tuple[float, float]]] = []
         missing: list[tuple[int, _Label]] = []
-        boxes_ = context.spots(choices, np.arange(len(owner)))
         for i in order.tolist():
             face, label = labels[i]
             sprite = label.sprite
@@ -550,38 +549,43 @@ class _Context:
     areas: np.ndarray
     anchors: np.ndarray
     sizes: np.ndarray
-    _integrals: dict[int, np.ndarray] = field(default_factory=dict)
 
-    def spots(self, columns: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        """``(len(rows), 4)`` the boxes of candidate ``columns[rows]`` of labels ``rows`` (UNPLACED: any)."""
-        picked = np.maximum(columns[rows], 0)[:, None]
-        return label_spots(
-            self.anchors[rows], self.sizes[rows], self.faces[self.owner[rows]], SPOT_GAP, picked
-        ).reshape(-1, 4)
+    @functools.cached_property
+    def obstacles(self) -> np.ndarray:
+        """``(4 + M + F, 4)`` what no label may cover (its own face aside): boxes just outside the frame's
+        edges, ``taken`` and every face."""
+        return np.concatenate([frame_edges(*self.data.frame_size), self.taken, self.faces])
+
+    def spots(self, columns: np.ndarray) -> np.ndarray:
+        """``(N, 4)`` the box of every label at its candidate ``columns (N,)`` (UNPLACED: any)."""
+        picked = np.maximum(columns, 0)[:, None]
+        return label_spots(self.anchors, self.sizes, self.faces[self.owner], SPOT_GAP, picked)[:, 0]
 
     def blocked(self, spots: np.ndarray, columns: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """``(R, K) bool``: candidates ``spots (R, K, 4)`` (candidate indices ``columns (R, K)``) of labels
         ``rows (R,)`` that stick out of the frame or cover ``taken``, another face, or on their own face
-        their zone (its outline's box) or a no-touch area (the mask grown by the margins: one integral
-        image per face, four look-ups per candidate)."""
-        blocked = outside_frame(spots, self.data.frame_size) | overlaps_any(spots, self.taken)
-        owner = self.owner[rows]
-        others = _overlap_each(spots, self.faces)  # (R, K, F)
-        others[np.arange(len(rows)), :, owner] = False
-        blocked |= others.any(axis=2)
+        their zone or a no-touch area (``covers_own``)."""
+        hits = _overlap_each(spots, self.obstacles)  # (R, K, 4 + M + F)
+        hits[np.arange(len(rows)), :, len(self.obstacles) - len(self.faces) + self.owner[rows]] = False
+        blocked = np.asarray(hits.any(axis=2))
         on_face = ON_FACE[columns] & ~blocked
-        if not on_face.any():
-            return blocked
+        if on_face.any():
+            blocked[on_face] = self.covers_own(
+                spots[on_face], np.broadcast_to(rows[:, None], on_face.shape)[on_face]
+            )
+        return blocked
+
+    def covers_own(self, boxes: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """``(M,) bool``: which of ``boxes (M, 4)`` of labels ``rows (M,)`` cover their own zone (its
+        outline's box) or a no-touch area of their face (the mask grown by the margins, ``covers_mask``)."""
+        covers = np.zeros(len(rows), bool)
+        owner, areas = self.owner[rows], self.areas[rows]
         geometry = self.data.geometry
         offsets = np.asarray(geometry.index.area_offsets)[:-1]
-        for face in np.unique(owner[on_face.any(axis=1)]).tolist():  # the labelled faces: a few
-            mine = (owner == face)[:, None] & on_face
-            region = self.data.regions[face]
-            if region.no_touch_mask.any():
-                if face not in self._integrals:
-                    self._integrals[face] = cv2.integral(region.no_touch_mask)
-                blocked[mine] |= covers_mask(spots[mine], self._integrals[face], region.box[:2])
-            named = mine & (self.areas[rows] >= 0)[:, None]
+        for face in set(owner.tolist()):  # the labelled faces: a few
+            mine = owner == face
+            covers[mine] |= covers_mask(boxes[mine], self.data.regions[face])
+            named = mine & (areas >= 0)
             if named.any():
                 points = geometry.area_points[face]
                 zones = np.concatenate(
@@ -591,24 +595,22 @@ class _Context:
                     ],
                     axis=1,
                 )
-                zone = zones[np.broadcast_to(self.areas[rows][:, None], named.shape)[named]]
-                box = spots[named]
-                blocked[named] |= ((box[:, :2] < zone[:, 2:]) & (zone[:, :2] < box[:, 2:])).all(axis=1)
-        return blocked
+                zone, box = zones[areas[named]], boxes[named]
+                covers[named] |= ((box[:, :2] < zone[:, 2:]) & (zone[:, :2] < box[:, 2:])).all(axis=1)
+        return covers
 
-    def kept(self, previous: np.ndarray, order: np.ndarray) -> np.ndarray:
+    def kept(self, previous: np.ndarray, order: np.ndarray, spots: np.ndarray) -> np.ndarray:
         """``(N,) intp``: last frame's spot of each label that is still free (clear of everything and of
-        the more important labels that keep theirs), else ``UNPLACED``."""
+        the more important labels that keep theirs), else ``UNPLACED``; ``spots (N, 4)`` are the boxes of
+        those spots."""
         choices = np.full(len(previous), UNPLACED, np.intp)
         rows = order[previous[order] != UNPLACED]  # in priority order
         if not len(rows):
             return choices
-        columns = previous[rows][:, None]
-        spots = label_spots(
-            self.anchors[rows], self.sizes[rows], self.faces[self.owner[rows]], SPOT_GAP, columns
-        )
-        free = ~self.blocked(spots, columns, rows)[:, 0]
-        clash = np.triu(_overlap_each(spots, spots[:, 0])[:, 0], k=1).T  # (i, j): i after j, and they overlap
+        boxes_ = spots[rows][:, None]
+        free = ~self.blocked(boxes_, previous[rows][:, None], rows)[:, 0]
+        # (i, j): i comes after j, and they overlap
+        clash = np.triu(_overlap_each(boxes_, boxes_[:, 0])[:, 0], k=1).T
         free &= ~(clash & free[None, :]).any(axis=1)
         choices[rows[free]] = previous[rows[free]]
         return choices
