@@ -417,51 +417,54 @@ class LabelAnnotator:
         if not sets:
             return self._with_panel(data, memory, keep_clear, [], [], hidden)
         geometry = data.geometry
-        labels = [(face, label) for face, labels in sets for label in labels.labels]
-        owner = np.array([face for face, _ in labels], np.intp)
+        batch = _batch(tuple(sets))
         anchors = np.concatenate(
             [s.anchors @ np.concatenate([geometry.line_points[f], geometry.area_points[f]]) for f, s in sets]
         )
-        sizes = np.concatenate([s.sizes for _, s in sets])
-        areas = np.concatenate([s.areas for _, s in sets])
-        order = np.lexsort((np.arange(len(owner)), owner, np.concatenate([s.ranks for _, s in sets])))
-        context = _Context(data, taken, faces, owner, areas, anchors, sizes)
-        keys = [(face, label.kind, label.id) for face, label in labels]
+        order = batch.order
+        context = _Context(data, taken, faces, batch.owner, batch.areas, anchors, batch.sizes)
         previous = np.array(
-            [UNPLACED if memory is None else memory.spots.get(k, UNPLACED) for k in keys], np.intp
+            [UNPLACED if memory is None else memory.spots.get(k, UNPLACED) for k in batch.keys], np.intp
         )
         boxes_ = context.spots(previous)
         choices = context.kept(previous, order, boxes_)
         search = order[choices[order] == UNPLACED]
         if len(search):
-            steps = np.concatenate([s.steps for _, s in sets])
             kept_boxes = boxes_[choices != UNPLACED]
-            choices[search] = context.search(search, steps, previous, kept_boxes)
-            ranks = np.concatenate([s.ranks for _, s in sets])
+            choices[search] = context.search(search, batch.steps, previous, kept_boxes)
             lost = search[choices[search] == UNPLACED]
+            ranks = batch.ranks
             if len(lost) and len(kept_boxes) and ranks[lost].min() < ranks[choices != UNPLACED].max():
                 # a label that kept its spot would now crowd out a more important one: lay out afresh
-                choices = np.full(len(owner), UNPLACED, np.intp)
-                choices[order] = context.search(order, steps, previous, NOTHING_TAKEN)
+                choices = np.full(len(choices), UNPLACED, np.intp)
+                choices[order] = context.search(order, batch.steps, previous, NOTHING_TAKEN)
             boxes_ = context.spots(choices)
         if memory is not None:
             if len(memory.spots) > MEMORY_SIZE:
                 memory.spots.clear()
-            memory.spots.update(zip(keys, choices.tolist(), strict=True))
+            memory.spots.update(zip(batch.keys, choices.tolist(), strict=True))
+        # Where each sprite goes, and whether its anchor is far enough from it for a leader line.
+        corners = (boxes_[:, :2] + LABEL_GAP_PX / 2).astype(np.intp)
+        extent = batch.sizes.astype(np.float64) - LABEL_GAP_PX  # each sprite's width and height
+        points = anchors.astype(np.float64)
+        reach = np.maximum(np.maximum(corners - points, 0.0), points - corners - extent)
+        far = (reach**2).sum(axis=1) > (LEADER_MIN * extent[:, 1]) ** 2
         drawn: list[tuple[int, _Label, Placed, tuple[float, float]]] = []
         missing: list[tuple[int, _Label]] = []
-        for i in order.tolist():
-            face, label = labels[i]
-            sprite = label.sprite
-            if choices[i] == UNPLACED or sprite is None:
+        for i, choice, (x, y), anchor, leader in zip(
+            order.tolist(),
+            choices[order].tolist(),
+            corners[order].tolist(),
+            map(tuple, points[order].tolist()),
+            far[order].tolist(),
+            strict=True,
+        ):
+            face, label = batch.labels[i]
+            if choice == UNPLACED or label.sprite is None:
                 missing.append((face, label))
                 continue
-            x, y = int(boxes_[i, 0] + LABEL_GAP_PX / 2), int(boxes_[i, 1] + LABEL_GAP_PX / 2)
-            ax, ay = float(anchors[i, 0]), float(anchors[i, 1])
-            dx = max(x - ax, 0.0, ax - x - sprite.width)
-            dy = max(y - ay, 0.0, ay - y - sprite.height)
-            leader = (ax, ay) if dx * dx + dy * dy > (LEADER_MIN * sprite.height) ** 2 else None
-            drawn.append((face, label, Placed(sprite, x, y, leader, label.color), (ax, ay)))
+            placed = Placed(label.sprite, x, y, anchor if leader else None, label.color)
+            drawn.append((face, label, placed, anchor))
         return self._with_panel(data, memory, keep_clear, drawn, missing, hidden)
 
     def _with_panel(
@@ -521,6 +524,44 @@ class LabelAnnotator:
     def annotate(self, scene: np.ndarray, data: SceneData) -> np.ndarray:
         """Draw on ``scene`` (BGR uint8, in place) and return it."""
         return paste_all(scene, self.place(data, NOTHING_TAKEN))
+
+
+class _Batch(NamedTuple):
+    """Every labelled face's labels of a frame, in ``LabelSet`` order face after face: ``labels`` and their
+    memory ``keys`` (face, kind, id), each label's face ``owner (N,)``, ``sizes (N, 2)``, named area
+    ``areas (N,)``, claim rank ``ranks (N,)``, ``steps (N,) bool`` (badges) and the claim ``order (N,)``
+    (rank, then face, then as built)."""
+
+    labels: tuple[tuple[int, _Label], ...]
+    keys: tuple[tuple[int, str, str], ...]
+    owner: np.ndarray
+    sizes: np.ndarray
+    areas: np.ndarray
+    ranks: np.ndarray
+    steps: np.ndarray
+    order: np.ndarray
+
+
+@functools.lru_cache(maxsize=16)
+def _batch(sets: tuple[tuple[int, LabelSet], ...]) -> _Batch:
+    """The ``_Batch`` of ``(face, LabelSet)`` pairs (cached on the sets: the same from frame to frame while
+    plan, statuses, visibility and sizes hold)."""
+    labels = tuple((face, label) for face, labels in sets for label in labels.labels)
+    owner = np.array([face for face, _ in labels], np.intp)
+    ranks = np.concatenate([s.ranks for _, s in sets])
+    batch = _Batch(
+        labels=labels,
+        keys=tuple((face, label.kind, label.id) for face, label in labels),
+        owner=owner,
+        sizes=np.concatenate([s.sizes for _, s in sets]),
+        areas=np.concatenate([s.areas for _, s in sets]),
+        ranks=ranks,
+        steps=np.concatenate([s.steps for _, s in sets]),
+        order=np.lexsort((np.arange(len(owner)), owner, ranks)),
+    )
+    for array in batch[2:]:
+        array.setflags(write=False)  # shared by every frame with these sets
+    return batch
 
 
 def face_boxes(data: SceneData) -> np.ndarray:
@@ -609,8 +650,8 @@ class _Context:
             return choices
         boxes_ = spots[rows][:, None]
         free = ~self.blocked(boxes_, previous[rows][:, None], rows)[:, 0]
-        # (i, j): i comes after j, and they overlap
-        clash = np.triu(_overlap_each(boxes_, boxes_[:, 0])[:, 0], k=1).T
+        after = np.arange(len(rows))
+        clash = _overlap_each(boxes_, boxes_[:, 0])[:, 0] & (after[:, None] > after[None, :])  # i after j
         free &= ~(clash & free[None, :]).any(axis=1)
         choices[rows[free]] = previous[rows[free]]
         return choices
