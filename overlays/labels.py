@@ -112,20 +112,30 @@ class _Label(NamedTuple):
 class LabelSet:
     """One face's labels for one plan, status pattern, visibility and size, in the order they were built.
 
-    ``anchors (N, Q + P) float32`` maps the face's stroke points followed by its outline points to each
-    label's anchor (a badge's stroke point, an area's mean outline point) in one product; ``sizes (N, 2)``
-    the room each label takes (sprite plus ``LABEL_GAP_PX``); ``areas (N,)`` the area a name labels (-1 for
-    a badge); ``ranks (N,)`` claim order. ``hidden`` lists the chosen areas the camera cannot see: ``(area
-    id, text, status)``; ``steps (N,) bool`` which are badges.
+    Each label's anchor is the mean of some of the face's stroke points followed by its outline points (a
+    badge: its stroke's first point; a name: its area's outline): ``anchor_points (K,) intp`` lists them,
+    label after label, from ``anchor_starts (N,) intp``, ``anchor_counts (N, 1) float32`` of each
+    (``anchors``). ``sizes (N, 2)`` the room each label takes (sprite plus ``LABEL_GAP_PX``); ``areas (N,)``
+    the area a name labels (-1 for a badge); ``ranks (N,)`` claim order. ``hidden`` lists the chosen areas
+    the camera cannot see: ``(area id, text, status)``; ``steps (N,) bool`` which are badges.
     """
 
     labels: tuple[_Label, ...]
     sizes: np.ndarray
-    anchors: np.ndarray
+    anchor_points: np.ndarray
+    anchor_starts: np.ndarray
+    anchor_counts: np.ndarray
     areas: np.ndarray
     ranks: np.ndarray
     steps: np.ndarray
     hidden: tuple[_Label, ...]
+
+    def anchors(self, points: np.ndarray) -> np.ndarray:
+        """``(N, 2) float32`` each label's anchor from the face's ``points (Q + P, 2)``: its stroke points,
+        then its outline points (one gather and one sum per label, no matrix product: a BLAS call this small
+        costs more in waking its threads than it computes)."""
+        picked = np.asarray(points, np.float32)[self.anchor_points]
+        return np.add.reduceat(picked, self.anchor_starts, axis=0) / self.anchor_counts
 
     @property
     def sprites(self) -> tuple[Sprite | None, ...]:
@@ -368,11 +378,9 @@ class LabelAnnotator:
                     ZONE, index.area_ids[area], text, int(status[area]), text_sprite(text, size, color), color
                 )
             )
-        anchors = np.zeros((len(labels), stroke_points + int(index.area_offsets[-1])), np.float32)
-        anchors[np.arange(len(lines)), badge_points] = 1.0
-        for row, area in enumerate(areas.tolist(), start=len(lines)):
-            start, stop = int(index.area_offsets[area]), int(index.area_offsets[area + 1])
-            anchors[row, stroke_points + start : stroke_points + stop] = 1.0 / (stop - start)
+        offsets = np.asarray(index.area_offsets)
+        outlines = [np.arange(offsets[a], offsets[a + 1]) + stroke_points for a in areas.tolist()]
+        counts = np.array([1] * len(lines) + [len(o) for o in outlines], np.intp)
         sizes = [
             (label.sprite.width + LABEL_GAP_PX, label.sprite.height + LABEL_GAP_PX)
             for label in labels
@@ -381,7 +389,9 @@ class LabelAnnotator:
         return LabelSet(
             labels=tuple(labels),
             sizes=np.array(sizes, np.float32).reshape(-1, 2),
-            anchors=anchors,
+            anchor_points=np.concatenate([badge_points.astype(np.intp), *outlines]).astype(np.intp),
+            anchor_starts=np.r_[0, np.cumsum(counts)[:-1]].astype(np.intp),
+            anchor_counts=counts.astype(np.float32)[:, None],
             areas=np.r_[np.full(len(lines), -1, np.intp), areas].astype(np.intp),
             ranks=np.array(
                 [STEP_RANK if label.kind == STEP else RANKS[label.status] for label in labels], np.int8
@@ -419,7 +429,7 @@ class LabelAnnotator:
         geometry = data.geometry
         batch = _batch(tuple(sets))
         anchors = np.concatenate(
-            [s.anchors @ np.concatenate([geometry.line_points[f], geometry.area_points[f]]) for f, s in sets]
+            [s.anchors(np.concatenate([geometry.line_points[f], geometry.area_points[f]])) for f, s in sets]
         )
         order = batch.order
         context = _Context(data, taken, faces, batch.owner, batch.areas, anchors, batch.sizes)
