@@ -18,6 +18,7 @@ import cli
 import overlays.labels as labels_module
 from overlays.compose import FaceZonesAnnotator, OverlayOptions
 from overlays.labels import HIDDEN, NO_ROOM, LabelAnnotator, LabelLayout, face_flags, legible_px
+from overlays.layout import FEW_BOXES, covers_mask
 from overlays.scene import SceneData, StreamMemory
 from pipeline import Settings, pipeline_for
 from vision.faces import Faces
@@ -374,3 +375,24 @@ def test_fresh_and_reused_layouts_of_a_moving_face_keep_the_invariants(scenes, n
             assert {(s.face, s.id) for s in layout.labels} | {(u.face, u.id) for u in layout.unlabelled} == {
                 (s.face, s.id) for s in fresh.labels
             } | {(u.face, u.id) for u in fresh.unlabelled}
+
+
+def test_a_few_boxes_and_many_see_the_same_no_touch_pixels(scenes) -> None:
+    frame, faces = scenes["tall"]
+    _, data = analysed(frame, faces)
+    [region] = [data.regions[f] for f in np.flatnonzero(data.guided).tolist()]
+    assert region.no_touch_mask.any()
+    rng = np.random.default_rng(3)
+    x0, y0, x1, y1 = region.box
+    corners = rng.uniform([x0 - 20, y0 - 20], [x1, y1], (200, 2))
+    spots = np.concatenate([corners, corners + rng.uniform(2, 40, (200, 2))], axis=1).astype(np.float32)
+    many = covers_mask(spots, region)  # the integral image
+    few = np.concatenate([covers_mask(spots[i : i + FEW_BOXES], region) for i in range(0, 200, FEW_BOXES)])
+    assert many.any() and not many.all()
+    np.testing.assert_array_equal(few, many)
+    # and both say what the mask's own pixels say
+    ox, oy = region.box[:2]
+    for box, covered in zip(spots, many, strict=True):
+        a, b = np.floor(box[:2]).astype(int) - (ox, oy)
+        c, d = np.ceil(box[2:]).astype(int) - (ox, oy)
+        assert covered == region.no_touch_mask[max(b, 0) : max(d, 0), max(a, 0) : max(c, 0)].any()
