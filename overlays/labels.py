@@ -19,7 +19,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-import cv2
 import numpy as np
 
 from overlays.layout import (
@@ -30,9 +29,8 @@ from overlays.layout import (
     boxes,
     choose_spots,
     covers_mask,
+    frame_edges,
     label_spots,
-    outside_frame,
-    overlaps_any,
     panel_spots,
     paste_all,
     place_panel,
@@ -114,20 +112,30 @@ class _Label(NamedTuple):
 class LabelSet:
     """One face's labels for one plan, status pattern, visibility and size, in the order they were built.
 
-    ``anchors (N, Q + P) float32`` maps the face's stroke points followed by its outline points to each
-    label's anchor (a badge's stroke point, an area's mean outline point) in one product; ``sizes (N, 2)``
-    the room each label takes (sprite plus ``LABEL_GAP_PX``); ``areas (N,)`` the area a name labels (-1 for
-    a badge); ``ranks (N,)`` claim order. ``hidden`` lists the chosen areas the camera cannot see: ``(area
-    id, text, status)``; ``steps (N,) bool`` which are badges.
+    Each label's anchor is the mean of some of the face's stroke points followed by its outline points (a
+    badge: its stroke's first point; a name: its area's outline): ``anchor_points (K,) intp`` lists them,
+    label after label, from ``anchor_starts (N,) intp``, ``anchor_counts (N, 1) float32`` of each
+    (``anchors``). ``sizes (N, 2)`` the room each label takes (sprite plus ``LABEL_GAP_PX``); ``areas (N,)``
+    the area a name labels (-1 for a badge); ``ranks (N,)`` claim order. ``hidden`` lists the chosen areas
+    the camera cannot see: ``(area id, text, status)``; ``steps (N,) bool`` which are badges.
     """
 
     labels: tuple[_Label, ...]
     sizes: np.ndarray
-    anchors: np.ndarray
+    anchor_points: np.ndarray
+    anchor_starts: np.ndarray
+    anchor_counts: np.ndarray
     areas: np.ndarray
     ranks: np.ndarray
     steps: np.ndarray
     hidden: tuple[_Label, ...]
+
+    def anchors(self, points: np.ndarray) -> np.ndarray:
+        """``(N, 2) float32`` each label's anchor from the face's ``points (Q + P, 2)``: its stroke points,
+        then its outline points (one gather and one sum per label, no matrix product: a BLAS call this small
+        costs more in waking its threads than it computes)."""
+        picked = np.asarray(points, np.float32)[self.anchor_points]
+        return np.add.reduceat(picked, self.anchor_starts, axis=0) / self.anchor_counts
 
     @property
     def sprites(self) -> tuple[Sprite | None, ...]:
@@ -370,11 +378,9 @@ class LabelAnnotator:
                     ZONE, index.area_ids[area], text, int(status[area]), text_sprite(text, size, color), color
                 )
             )
-        anchors = np.zeros((len(labels), stroke_points + int(index.area_offsets[-1])), np.float32)
-        anchors[np.arange(len(lines)), badge_points] = 1.0
-        for row, area in enumerate(areas.tolist(), start=len(lines)):
-            start, stop = int(index.area_offsets[area]), int(index.area_offsets[area + 1])
-            anchors[row, stroke_points + start : stroke_points + stop] = 1.0 / (stop - start)
+        offsets = np.asarray(index.area_offsets)
+        outlines = [np.arange(offsets[a], offsets[a + 1]) + stroke_points for a in areas.tolist()]
+        counts = np.array([1] * len(lines) + [len(o) for o in outlines], np.intp)
         sizes = [
             (label.sprite.width + LABEL_GAP_PX, label.sprite.height + LABEL_GAP_PX)
             for label in labels
@@ -383,7 +389,9 @@ class LabelAnnotator:
         return LabelSet(
             labels=tuple(labels),
             sizes=np.array(sizes, np.float32).reshape(-1, 2),
-            anchors=anchors,
+            anchor_points=np.concatenate([badge_points.astype(np.intp), *outlines]).astype(np.intp),
+            anchor_starts=np.r_[0, np.cumsum(counts)[:-1]].astype(np.intp),
+            anchor_counts=counts.astype(np.float32)[:, None],
             areas=np.r_[np.full(len(lines), -1, np.intp), areas].astype(np.intp),
             ranks=np.array(
                 [STEP_RANK if label.kind == STEP else RANKS[label.status] for label in labels], np.int8
@@ -419,50 +427,54 @@ class LabelAnnotator:
         if not sets:
             return self._with_panel(data, memory, keep_clear, [], [], hidden)
         geometry = data.geometry
-        labels = [(face, label) for face, labels in sets for label in labels.labels]
-        owner = np.array([face for face, _ in labels], np.intp)
+        batch = _batch(tuple(sets))
         anchors = np.concatenate(
-            [s.anchors @ np.concatenate([geometry.line_points[f], geometry.area_points[f]]) for f, s in sets]
+            [s.anchors(np.concatenate([geometry.line_points[f], geometry.area_points[f]])) for f, s in sets]
         )
-        sizes = np.concatenate([s.sizes for _, s in sets])
-        areas = np.concatenate([s.areas for _, s in sets])
-        order = np.lexsort((np.arange(len(owner)), owner, np.concatenate([s.ranks for _, s in sets])))
-        context = _Context(data, taken, faces, owner, areas, anchors, sizes)
-        keys = [(face, label.kind, label.id) for face, label in labels]
+        order = batch.order
+        context = _Context(data, taken, faces, batch.owner, batch.areas, anchors, batch.sizes)
         previous = np.array(
-            [UNPLACED if memory is None else memory.spots.get(k, UNPLACED) for k in keys], np.intp
+            [UNPLACED if memory is None else memory.spots.get(k, UNPLACED) for k in batch.keys], np.intp
         )
-        choices = context.kept(previous, order)
+        boxes_ = context.spots(previous)
+        choices = context.kept(previous, order, boxes_)
         search = order[choices[order] == UNPLACED]
         if len(search):
-            steps = np.concatenate([s.steps for _, s in sets])
-            kept_boxes = context.spots(choices, np.flatnonzero(choices != UNPLACED))
-            choices[search] = context.search(search, steps, previous, kept_boxes)
-            ranks = np.concatenate([s.ranks for _, s in sets])
+            kept_boxes = boxes_[choices != UNPLACED]
+            choices[search] = context.search(search, batch.steps, previous, kept_boxes)
             lost = search[choices[search] == UNPLACED]
+            ranks = batch.ranks
             if len(lost) and len(kept_boxes) and ranks[lost].min() < ranks[choices != UNPLACED].max():
                 # a label that kept its spot would now crowd out a more important one: lay out afresh
-                choices = np.full(len(owner), UNPLACED, np.intp)
-                choices[order] = context.search(order, steps, previous, NOTHING_TAKEN)
+                choices = np.full(len(choices), UNPLACED, np.intp)
+                choices[order] = context.search(order, batch.steps, previous, NOTHING_TAKEN)
+            boxes_ = context.spots(choices)
         if memory is not None:
             if len(memory.spots) > MEMORY_SIZE:
                 memory.spots.clear()
-            memory.spots.update(zip(keys, choices.tolist(), strict=True))
+            memory.spots.update(zip(batch.keys, choices.tolist(), strict=True))
+        # Where each sprite goes, and whether its anchor is far enough from it for a leader line.
+        corners = (boxes_[:, :2] + LABEL_GAP_PX / 2).astype(np.intp)
+        extent = batch.sizes.astype(np.float64) - LABEL_GAP_PX  # each sprite's width and height
+        points = anchors.astype(np.float64)
+        reach = np.maximum(np.maximum(corners - points, 0.0), points - corners - extent)
+        far = (reach**2).sum(axis=1) > (LEADER_MIN * extent[:, 1]) ** 2
         drawn: list[tuple[int, _Label, Placed, tuple[float, float]]] = []
         missing: list[tuple[int, _Label]] = []
-        boxes_ = context.spots(choices, np.arange(len(owner)))
-        for i in order.tolist():
-            face, label = labels[i]
-            sprite = label.sprite
-            if choices[i] == UNPLACED or sprite is None:
+        for i, choice, (x, y), anchor, leader in zip(
+            order.tolist(),
+            choices[order].tolist(),
+            corners[order].tolist(),
+            map(tuple, points[order].tolist()),
+            far[order].tolist(),
+            strict=True,
+        ):
+            face, label = batch.labels[i]
+            if choice == UNPLACED or label.sprite is None:
                 missing.append((face, label))
                 continue
-            x, y = int(boxes_[i, 0] + LABEL_GAP_PX / 2), int(boxes_[i, 1] + LABEL_GAP_PX / 2)
-            ax, ay = float(anchors[i, 0]), float(anchors[i, 1])
-            dx = max(x - ax, 0.0, ax - x - sprite.width)
-            dy = max(y - ay, 0.0, ay - y - sprite.height)
-            leader = (ax, ay) if dx * dx + dy * dy > (LEADER_MIN * sprite.height) ** 2 else None
-            drawn.append((face, label, Placed(sprite, x, y, leader, label.color), (ax, ay)))
+            placed = Placed(label.sprite, x, y, anchor if leader else None, label.color)
+            drawn.append((face, label, placed, anchor))
         return self._with_panel(data, memory, keep_clear, drawn, missing, hidden)
 
     def _with_panel(
@@ -524,6 +536,44 @@ class LabelAnnotator:
         return paste_all(scene, self.place(data, NOTHING_TAKEN))
 
 
+class _Batch(NamedTuple):
+    """Every labelled face's labels of a frame, in ``LabelSet`` order face after face: ``labels`` and their
+    memory ``keys`` (face, kind, id), each label's face ``owner (N,)``, ``sizes (N, 2)``, named area
+    ``areas (N,)``, claim rank ``ranks (N,)``, ``steps (N,) bool`` (badges) and the claim ``order (N,)``
+    (rank, then face, then as built)."""
+
+    labels: tuple[tuple[int, _Label], ...]
+    keys: tuple[tuple[int, str, str], ...]
+    owner: np.ndarray
+    sizes: np.ndarray
+    areas: np.ndarray
+    ranks: np.ndarray
+    steps: np.ndarray
+    order: np.ndarray
+
+
+@functools.lru_cache(maxsize=16)
+def _batch(sets: tuple[tuple[int, LabelSet], ...]) -> _Batch:
+    """The ``_Batch`` of ``(face, LabelSet)`` pairs (cached on the sets: the same from frame to frame while
+    plan, statuses, visibility and sizes hold)."""
+    labels = tuple((face, label) for face, labels in sets for label in labels.labels)
+    owner = np.array([face for face, _ in labels], np.intp)
+    ranks = np.concatenate([s.ranks for _, s in sets])
+    batch = _Batch(
+        labels=labels,
+        keys=tuple((face, label.kind, label.id) for face, label in labels),
+        owner=owner,
+        sizes=np.concatenate([s.sizes for _, s in sets]),
+        areas=np.concatenate([s.areas for _, s in sets]),
+        ranks=ranks,
+        steps=np.concatenate([s.steps for _, s in sets]),
+        order=np.lexsort((np.arange(len(owner)), owner, ranks)),
+    )
+    for array in batch[2:]:
+        array.setflags(write=False)  # shared by every frame with these sets
+    return batch
+
+
 def face_boxes(data: SceneData) -> np.ndarray:
     """``(F, 4) float32`` each face's box: its landmarks and strokes, and its no-touch areas grown by their
     margins (what no label of another face may cover)."""
@@ -550,38 +600,43 @@ class _Context:
     areas: np.ndarray
     anchors: np.ndarray
     sizes: np.ndarray
-    _integrals: dict[int, np.ndarray] = field(default_factory=dict)
 
-    def spots(self, columns: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        """``(len(rows), 4)`` the boxes of candidate ``columns[rows]`` of labels ``rows`` (UNPLACED: any)."""
-        picked = np.maximum(columns[rows], 0)[:, None]
-        return label_spots(
-            self.anchors[rows], self.sizes[rows], self.faces[self.owner[rows]], SPOT_GAP, picked
-        ).reshape(-1, 4)
+    @functools.cached_property
+    def obstacles(self) -> np.ndarray:
+        """``(4 + M + F, 4)`` what no label may cover (its own face aside): boxes just outside the frame's
+        edges, ``taken`` and every face."""
+        return np.concatenate([frame_edges(*self.data.frame_size), self.taken, self.faces])
+
+    def spots(self, columns: np.ndarray) -> np.ndarray:
+        """``(N, 4)`` the box of every label at its candidate ``columns (N,)`` (UNPLACED: any)."""
+        picked = np.maximum(columns, 0)[:, None]
+        return label_spots(self.anchors, self.sizes, self.faces[self.owner], SPOT_GAP, picked)[:, 0]
 
     def blocked(self, spots: np.ndarray, columns: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """``(R, K) bool``: candidates ``spots (R, K, 4)`` (candidate indices ``columns (R, K)``) of labels
         ``rows (R,)`` that stick out of the frame or cover ``taken``, another face, or on their own face
-        their zone (its outline's box) or a no-touch area (the mask grown by the margins: one integral
-        image per face, four look-ups per candidate)."""
-        blocked = outside_frame(spots, self.data.frame_size) | overlaps_any(spots, self.taken)
-        owner = self.owner[rows]
-        others = _overlap_each(spots, self.faces)  # (R, K, F)
-        others[np.arange(len(rows)), :, owner] = False
-        blocked |= others.any(axis=2)
+        their zone or a no-touch area (``covers_own``)."""
+        hits = _overlap_each(spots, self.obstacles)  # (R, K, 4 + M + F)
+        hits[np.arange(len(rows)), :, len(self.obstacles) - len(self.faces) + self.owner[rows]] = False
+        blocked = np.asarray(hits.any(axis=2))
         on_face = ON_FACE[columns] & ~blocked
-        if not on_face.any():
-            return blocked
+        if on_face.any():
+            blocked[on_face] = self.covers_own(
+                spots[on_face], np.broadcast_to(rows[:, None], on_face.shape)[on_face]
+            )
+        return blocked
+
+    def covers_own(self, boxes: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """``(M,) bool``: which of ``boxes (M, 4)`` of labels ``rows (M,)`` cover their own zone (its
+        outline's box) or a no-touch area of their face (the mask grown by the margins, ``covers_mask``)."""
+        covers = np.zeros(len(rows), bool)
+        owner, areas = self.owner[rows], self.areas[rows]
         geometry = self.data.geometry
         offsets = np.asarray(geometry.index.area_offsets)[:-1]
-        for face in np.unique(owner[on_face.any(axis=1)]).tolist():  # the labelled faces: a few
-            mine = (owner == face)[:, None] & on_face
-            region = self.data.regions[face]
-            if region.no_touch_mask.any():
-                if face not in self._integrals:
-                    self._integrals[face] = cv2.integral(region.no_touch_mask)
-                blocked[mine] |= covers_mask(spots[mine], self._integrals[face], region.box[:2])
-            named = mine & (self.areas[rows] >= 0)[:, None]
+        for face in set(owner.tolist()):  # the labelled faces: a few
+            mine = owner == face
+            covers[mine] |= covers_mask(boxes[mine], self.data.regions[face])
+            named = mine & (areas >= 0)
             if named.any():
                 points = geometry.area_points[face]
                 zones = np.concatenate(
@@ -591,24 +646,22 @@ class _Context:
                     ],
                     axis=1,
                 )
-                zone = zones[np.broadcast_to(self.areas[rows][:, None], named.shape)[named]]
-                box = spots[named]
-                blocked[named] |= ((box[:, :2] < zone[:, 2:]) & (zone[:, :2] < box[:, 2:])).all(axis=1)
-        return blocked
+                zone, box = zones[areas[named]], boxes[named]
+                covers[named] |= ((box[:, :2] < zone[:, 2:]) & (zone[:, :2] < box[:, 2:])).all(axis=1)
+        return covers
 
-    def kept(self, previous: np.ndarray, order: np.ndarray) -> np.ndarray:
+    def kept(self, previous: np.ndarray, order: np.ndarray, spots: np.ndarray) -> np.ndarray:
         """``(N,) intp``: last frame's spot of each label that is still free (clear of everything and of
-        the more important labels that keep theirs), else ``UNPLACED``."""
+        the more important labels that keep theirs), else ``UNPLACED``; ``spots (N, 4)`` are the boxes of
+        those spots."""
         choices = np.full(len(previous), UNPLACED, np.intp)
         rows = order[previous[order] != UNPLACED]  # in priority order
         if not len(rows):
             return choices
-        columns = previous[rows][:, None]
-        spots = label_spots(
-            self.anchors[rows], self.sizes[rows], self.faces[self.owner[rows]], SPOT_GAP, columns
-        )
-        free = ~self.blocked(spots, columns, rows)[:, 0]
-        clash = np.triu(_overlap_each(spots, spots[:, 0])[:, 0], k=1).T  # (i, j): i after j, and they overlap
+        boxes_ = spots[rows][:, None]
+        free = ~self.blocked(boxes_, previous[rows][:, None], rows)[:, 0]
+        after = np.arange(len(rows))
+        clash = _overlap_each(boxes_, boxes_[:, 0])[:, 0] & (after[:, None] > after[None, :])  # i after j
         free &= ~(clash & free[None, :]).any(axis=1)
         choices[rows[free]] = previous[rows[free]]
         return choices

@@ -19,6 +19,7 @@ the printable chart: spots around each anchor only.
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -26,7 +27,7 @@ from typing import Protocol
 import cv2
 import numpy as np
 
-from overlays.scene import Annotator, SceneData
+from overlays.scene import Annotator, FaceRegion, SceneData
 from overlays.sprites import Sprite, paste
 from overlays.style import HALO, WHITE, Color
 
@@ -141,7 +142,7 @@ def _overlap(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=8)
-def _frame_edges(width: int, height: int) -> np.ndarray:
+def frame_edges(width: int, height: int) -> np.ndarray:
     """``(4, 4)`` boxes just outside each edge of the frame: a label overlaps one iff it sticks out."""
     far = 1e9
     edges = np.array(
@@ -174,7 +175,7 @@ def place_labels(
     if anchors.shape != sizes.shape:
         raise ValueError(f"anchors {anchors.shape} and sizes {sizes.shape} must both be (N, 2)")
     count = len(anchors)
-    taken = _frame_edges(*frame_size)
+    taken = frame_edges(*frame_size)
     if obstacles is not None:
         taken = np.concatenate([taken, np.asarray(obstacles, np.float32).reshape(-1, 4)])
     kept = None
@@ -235,6 +236,8 @@ def _recipes() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 SPOT_X, SPOT_Y, ON_FACE = _recipes()
+SPOT_XY = np.stack([SPOT_X, SPOT_Y], axis=2)  # (C, 5, 2): both recipes, for one product over x and y
+SPOT_XY.setflags(write=False)
 AROUND = int(np.argmax(ON_FACE))  # the first spot on the face: centred on the anchor
 
 
@@ -246,7 +249,7 @@ def label_spots(
 
     anchors (N, 2): the point each label names (its zone, a step's start); sizes (N, 2): width, height;
     faces (N, 4): the box of each label's own face; gap: room kept between a face and the labels beside it.
-    Each spot is a fixed weighting of these (``SPOT_X``, ``SPOT_Y``): two small products for all of them.
+    Each spot is a fixed weighting of these (``SPOT_X``, ``SPOT_Y``): one product for all of them.
     """
     anchors, sizes, faces = (np.asarray(a, np.float32) for a in (anchors, sizes, faces))
     count = len(anchors)
@@ -254,17 +257,14 @@ def label_spots(
         raise ValueError(
             f"anchors {anchors.shape}, sizes {sizes.shape}, faces {faces.shape}: want (N, 2) (N, 4)"
         )
-    gaps = np.full(count, gap, np.float32)
-    fx = np.stack([faces[:, 0], faces[:, 2], sizes[:, 0], gaps, anchors[:, 0]], axis=1)
-    fy = np.stack([faces[:, 1], faces[:, 3], sizes[:, 1], gaps, anchors[:, 1]], axis=1)
+    terms = np.empty((count, 5, 2), np.float32)  # (x, y) of: face start, face end, label size, gap, anchor
+    terms[:, 0], terms[:, 1], terms[:, 2] = faces[:, :2], faces[:, 2:], sizes
+    terms[:, 3], terms[:, 4] = gap, anchors
     if columns is None:
-        corners = np.stack([fx @ SPOT_X.T, fy @ SPOT_Y.T], axis=2)
+        corners = np.einsum("nfd,cfd->ncd", terms, SPOT_XY)
     else:
-        corners = np.stack(
-            [np.einsum("nf,nkf->nk", fx, SPOT_X[columns]), np.einsum("nf,nkf->nk", fy, SPOT_Y[columns])],
-            axis=2,
-        )
-    return np.concatenate([corners, corners + sizes[:, None, :]], axis=2).astype(np.float32)
+        corners = np.einsum("nfd,nkfd->nkd", terms, SPOT_XY[columns])
+    return np.concatenate([corners, corners + sizes[:, None, :]], axis=2)
 
 
 def spot_costs(
@@ -338,14 +338,34 @@ def outside_frame(spots: np.ndarray, frame_size: tuple[int, int]) -> np.ndarray:
     )
 
 
-def covers_mask(spots: np.ndarray, integral: np.ndarray, origin: tuple[int, int]) -> np.ndarray:
-    """``(..., 4)`` boxes -> ``(...) bool`` whether each covers a set pixel of a mask, from the mask's
-    ``cv2.integral`` ``(h+1, w+1)`` and the frame pixel of its top-left ``origin``: four look-ups a box."""
-    height, width = integral.shape[0] - 1, integral.shape[1] - 1
-    x0 = np.clip(np.floor(spots[..., 0]) - origin[0], 0, width).astype(np.intp)
-    y0 = np.clip(np.floor(spots[..., 1]) - origin[1], 0, height).astype(np.intp)
-    x1 = np.clip(np.ceil(spots[..., 2]) - origin[0], 0, width).astype(np.intp)
-    y1 = np.clip(np.ceil(spots[..., 3]) - origin[1], 0, height).astype(np.intp)
+FEW_BOXES = 8  # up to this many boxes look at a mask's pixels themselves; more use its integral image
+
+
+def _pixels(start: float, stop: float, origin: int, size: int) -> slice:
+    """Mask pixels ``[floor(start), ceil(stop))`` of a frame span, in a mask at ``origin``, ``size`` long."""
+    return slice(min(max(math.floor(start) - origin, 0), size), min(max(math.ceil(stop) - origin, 0), size))
+
+
+def covers_mask(spots: np.ndarray, region: FaceRegion) -> np.ndarray:
+    """``(M, 4)`` boxes in frame pixels -> ``(M,) bool`` whether each covers a set pixel of ``region``'s
+    no-touch mask (the pixels from each box's floor to its ceil): none when the mask's ``no_touch_box`` is
+    empty; a few boxes (a stream's kept labels) count their own pixels, more (a search's candidates) use the
+    mask's integral image, four look-ups a box."""
+    nx0, ny0, nx1, ny1 = region.no_touch_box
+    if nx0 >= nx1 or ny0 >= ny1:
+        return np.zeros(len(spots), bool)
+    mask = region.no_touch_mask
+    height, width = mask.shape
+    ox, oy = region.box[:2]
+    if len(spots) <= FEW_BOXES:
+        covered = [
+            cv2.countNonZero(mask[_pixels(y0, y1, oy, height), _pixels(x0, x1, ox, width)]) > 0
+            for x0, y0, x1, y1 in spots.tolist()
+        ]
+        return np.array(covered, bool).reshape(-1)
+    x0, y0 = np.clip(np.floor(spots[:, :2]) - (ox, oy), 0, (width, height)).astype(np.intp).T
+    x1, y1 = np.clip(np.ceil(spots[:, 2:]) - (ox, oy), 0, (width, height)).astype(np.intp).T
+    integral = region.no_touch_integral
     return (integral[y1, x1] - integral[y0, x1] - integral[y1, x0] + integral[y0, x0]) > 0
 
 

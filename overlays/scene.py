@@ -101,6 +101,12 @@ class FaceRegion:
         """The areas of ``areas`` drawn on this face."""
         return [a for a in areas if self.shown[a]] if self.shown else areas
 
+    @cached_property
+    def no_touch_integral(self) -> np.ndarray:
+        """``(h+1, w+1)`` the no-touch mask's ``cv2.integral`` (made on first use): set pixels in any box in
+        four look-ups."""
+        return cv2.integral(self.no_touch_mask)
+
     def view(self, scene: np.ndarray) -> np.ndarray:
         """The region of ``scene`` as a writable numpy view."""
         x0, y0, x1, y1 = self.box

@@ -18,6 +18,7 @@ import cli
 import overlays.labels as labels_module
 from overlays.compose import FaceZonesAnnotator, OverlayOptions
 from overlays.labels import HIDDEN, NO_ROOM, LabelAnnotator, LabelLayout, face_flags, legible_px
+from overlays.layout import FEW_BOXES, covers_mask
 from overlays.scene import SceneData, StreamMemory
 from pipeline import Settings, pipeline_for
 from vision.faces import Faces
@@ -65,6 +66,39 @@ def label_boxes(layout: LabelLayout) -> np.ndarray:
     return np.array([spot.box for spot in layout.labels], float).reshape(-1, 4)
 
 
+def assert_clear(layout: LabelLayout, data: SceneData) -> None:
+    """The layout invariants: nothing placed overlaps anything else placed or leaves the image, no label
+    covers another face (its landmarks' box), and nothing covers a no-touch area of any face (margin
+    included)."""
+    width, height = data.frame_size
+    everything = np.array([p.box for p in layout.placed], float).reshape(-1, 4)  # labels and the list panel
+    clash = overlap(everything, everything)
+    np.fill_diagonal(clash, False)
+    assert not clash.any()
+    assert (
+        (everything[:, :2] >= 0).all()
+        and (everything[:, 2] <= width).all()
+        and (everything[:, 3] <= height).all()
+    )
+    owner = np.array([spot.face for spot in layout.labels], int)
+    covers = overlap(label_boxes(layout), data.faces.boxes)
+    assert not covers[owner[:, None] != np.arange(len(data.faces))[None, :]].any()
+    for region in data.regions:
+        for x0, y0, x1, y1 in everything.astype(int):
+            rx0, ry0 = region.box[:2]
+            patch = region.no_touch_mask[
+                max(y0 - ry0, 0) : max(y1 - ry0, 0), max(x0 - rx0, 0) : max(x1 - rx0, 0)
+            ]
+            assert not patch.any()
+
+
+def moved(faces: Faces, shift: tuple[float, float], which: list[int] | None = None) -> Faces:
+    """``faces`` with faces ``which`` (all when None) moved by ``shift`` px."""
+    step = np.zeros((len(faces), 1, 3), np.float32)
+    step[which if which is not None else slice(None), 0, :2] = shift
+    return replace(faces, landmarks=faces.landmarks + step, boxes=faces.boxes + np.tile(step[:, 0, :2], 2))
+
+
 @pytest.mark.parametrize("name", list(SCENES))
 @pytest.mark.parametrize("mirror", [False, True])
 @pytest.mark.parametrize("large", [False, True])
@@ -75,30 +109,10 @@ def test_labels_keep_clear_of_each_other_faces_no_touch_zones_and_the_edge(
     _, data = analysed(frame, faces, mirror=mirror, large_labels=large)
     annotator = FaceZonesAnnotator(OverlayOptions(guide=False, hud=False, large_labels=large))
     layout = annotator.label_layout(data)
-    boxes = label_boxes(layout)
-    assert len(boxes) >= 3
-    width, height = data.frame_size
-    everything = np.array([p.box for p in layout.placed], float)  # labels and the list panel
-    clash = overlap(everything, everything)
-    np.fill_diagonal(clash, False)
-    assert not clash.any()
-    assert (
-        (everything[:, :2] >= 0).all()
-        and (everything[:, 2] <= width).all()
-        and (everything[:, 3] <= height).all()
-    )
-    # Another face (its landmarks' box) is never covered; no no-touch area of any face, margin included.
-    owner = np.array([spot.face for spot in layout.labels])
-    covers = overlap(boxes, data.faces.boxes)
-    assert not covers[owner[:, None] != np.arange(len(data.faces))[None, :]].any()
-    for region in data.regions:
-        for x0, y0, x1, y1 in everything.astype(int):
-            rx0, ry0 = region.box[:2]
-            patch = region.no_touch_mask[
-                max(y0 - ry0, 0) : max(y1 - ry0, 0), max(x0 - rx0, 0) : max(x1 - rx0, 0)
-            ]
-            assert not patch.any()
+    assert len(layout.labels) >= 3
+    assert_clear(layout, data)
     # Nor the legend: one layout owner for the screen.
+    everything = np.array([p.box for p in layout.placed], float)  # labels and the list panel
     legend = np.array([p.box for p in annotator.place(data)["legend"]], float)
     assert not overlap(everything, legend).any()
 
@@ -296,3 +310,89 @@ def test_cli_json_gives_labels_and_the_unlabelled(tmp_path: Path, scenes) -> Non
         fold = next(label for label in document["labels"] if label["id"] == "nasolabial_left")
         # The subject's left: the image's right in the photo, its left in the selfie view.
         assert ((fold["box"][0] + fold["box"][2]) / 2 > nose_x) != mirror
+
+
+@pytest.mark.parametrize("name", list(SCENES))
+def test_a_face_moved_by_two_pixels_keeps_its_labels_spots(scenes, name) -> None:
+    frame, faces = scenes[name]
+    annotator = LabelAnnotator()
+    memory = StreamMemory()
+    _, data = analysed(frame, faces)
+    first = annotator.layout(replace(data, memory=memory))
+    _, next_frame = analysed(frame, moved(faces, (2, -1)))
+    kept = annotator.layout(replace(next_frame, memory=memory))
+    # Every label is still drawn, at the same spot beside or on its face: its box follows the face.
+    assert [(s.face, s.id) for s in kept.labels] == [(s.face, s.id) for s in first.labels]
+    shift = np.subtract(label_boxes(kept), label_boxes(first))
+    np.testing.assert_allclose(shift, np.tile([2, -1], (len(shift), 2)), atol=1)
+    assert_clear(kept, next_frame)
+
+
+def test_a_kept_label_gives_way_to_a_face_that_moves_under_it(scenes) -> None:
+    frame, faces = scenes["group"]
+    annotator = LabelAnnotator()
+    memory = StreamMemory()
+    _, data = analysed(frame, faces)
+    first = annotator.layout(replace(data, memory=memory))
+    [plan_face] = np.flatnonzero(data.guided).tolist()
+    # A neighbour steps beside the plan's face, right under one of its labels beside the face.
+    label = next(s for s in first.labels if s.kind == "zone")
+    other = next(f for f in range(len(faces)) if f != plan_face)
+    box = faces.boxes[other]
+    target = np.array([(label.box[0] + label.box[2]) / 2, (label.box[1] + label.box[3]) / 2])
+    shift = tuple((target - (box[:2] + box[2:]) / 2).tolist())
+    _, next_frame = analysed(frame, moved(faces, shift, [other]))
+    after = annotator.layout(replace(next_frame, memory=memory))
+    assert_clear(after, next_frame)
+    spot = next((s for s in after.labels if s.id == label.id), None)
+    assert spot is None or not overlap(np.array([spot.box]), next_frame.faces.boxes[other : other + 1]).any()
+    assert spot is None or spot.box != label.box  # it moved, or went to the list
+    # The labels the neighbour does not reach keep their spots.
+    untouched = [s for s in first.labels if not overlap(np.array([s.box]), next_frame.faces.boxes).any()]
+    boxes = {(s.face, s.id): s.box for s in after.labels}
+    assert sum(boxes.get((s.face, s.id)) == s.box for s in untouched) >= len(untouched) - 2
+
+
+@pytest.mark.parametrize("name", list(SCENES))
+def test_fresh_and_reused_layouts_of_a_moving_face_keep_the_invariants(scenes, name) -> None:
+    frame, faces = scenes[name]
+    annotator = LabelAnnotator(areas="all")  # crowded: every spot taken counts
+    memory = StreamMemory()
+    rng = np.random.default_rng(7)
+    centre = faces.boxes[:, :2].mean(axis=0)
+    for frame_number in range(12):
+        # drift, jitter, and a face that grows and shrinks a little (a head coming closer)
+        scale = np.float32(1 + 0.15 * np.sin(frame_number / 2))
+        step = rng.normal(0, 1.5, 2) + frame_number * 1.5
+        landmarks = faces.landmarks.copy()
+        landmarks[..., :2] = (landmarks[..., :2] - centre) * scale + centre + step.astype(np.float32)
+        boxes = (faces.boxes - np.tile(centre, 2)) * scale + np.tile(centre + step, 2)
+        _, data = analysed(frame, replace(faces, landmarks=landmarks, boxes=boxes.astype(np.float32)))
+        reused = annotator.layout(replace(data, memory=memory))
+        fresh = annotator.layout(data)
+        for layout in (reused, fresh):
+            assert_clear(layout, data)
+            assert {(s.face, s.id) for s in layout.labels} | {(u.face, u.id) for u in layout.unlabelled} == {
+                (s.face, s.id) for s in fresh.labels
+            } | {(u.face, u.id) for u in fresh.unlabelled}
+
+
+def test_a_few_boxes_and_many_see_the_same_no_touch_pixels(scenes) -> None:
+    frame, faces = scenes["tall"]
+    _, data = analysed(frame, faces)
+    [region] = [data.regions[f] for f in np.flatnonzero(data.guided).tolist()]
+    assert region.no_touch_mask.any()
+    rng = np.random.default_rng(3)
+    x0, y0, x1, y1 = region.box
+    corners = rng.uniform([x0 - 20, y0 - 20], [x1, y1], (200, 2))
+    spots = np.concatenate([corners, corners + rng.uniform(2, 40, (200, 2))], axis=1).astype(np.float32)
+    many = covers_mask(spots, region)  # the integral image
+    few = np.concatenate([covers_mask(spots[i : i + FEW_BOXES], region) for i in range(0, 200, FEW_BOXES)])
+    assert many.any() and not many.all()
+    np.testing.assert_array_equal(few, many)
+    # and both say what the mask's own pixels say
+    ox, oy = region.box[:2]
+    for box, covered in zip(spots, many, strict=True):
+        a, b = np.floor(box[:2]).astype(int) - (ox, oy)
+        c, d = np.ceil(box[2:]).astype(int) - (ox, oy)
+        assert covered == region.no_touch_mask[max(b, 0) : max(d, 0), max(a, 0) : max(c, 0)].any()
