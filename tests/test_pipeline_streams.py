@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
-from types import SimpleNamespace
 
 import cv2
 import numpy as np
 
-from overlays.scene import PERSON_AWAY, SceneData
+from overlays.scene import PERSON_AWAY
 from pipeline import PlanPerson, Settings, StreamProcessor, pipeline_for
 from vision.faces import Faces, boxes_of
 from zones.plan import Plan
@@ -75,7 +74,8 @@ def test_the_plan_stays_with_its_person_when_the_other_face_grows_larger(two_peo
     assert person.choose(faces, 0.0) == 0
     ratio = float((faces.boxes[0, 2] - faces.boxes[0, 0]) / (faces.boxes[1, 2] - faces.boxes[1, 0]))
     hers_larger = _scaled_about_centre(faces, 1, ratio * 1.2).select([1, 0])  # she leans in, listed first
-    assert SceneData.plan_face.func(SimpleNamespace(faces=hers_larger, chosen_face=None)) == 0  # largest: hers
+    widths = hers_larger.boxes[:, 2] - hers_larger.boxes[:, 0]
+    assert widths[0] > widths[1], "hers is now the larger face"
     for step in range(1, 6):
         assert person.choose(hers_larger, 40.0 * step) == 1, "the plan jumped to the other person"
 
