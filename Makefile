@@ -45,4 +45,5 @@ bench: setup browser
 	$(PY) bench/landmarks.py
 	$(PY) bench/overlay.py
 	$(PY) bench/touch.py
+	$(PY) bench/encode.py
 	$(PY) bench/live.py
