@@ -9,7 +9,7 @@ import numpy as np
 from overlays.layout import NOTHING_TAKEN, Placed, paste_all
 from overlays.scene import SceneData
 from overlays.sprites import text_sprite
-from overlays.style import CAUTION_AMBER, WHITE, Color, text_px
+from overlays.style import CAUTION_AMBER, MIN_TEXT_PX, WHITE, Color, text_px
 
 Corner = Literal["top-left", "top-right", "bottom-left", "bottom-right"]
 
@@ -30,7 +30,8 @@ class HudAnnotator:
     (amber: no face, the map not fitting, a face too small or turned, areas out of sight, faces without
     the plan; up to ``max_notes`` of them).
 
-    size_px is the text height on a 720 px high frame (scaled with the frame).
+    size_px is the text height on a frame whose short side is 720 px (scaled with that side); rows too wide
+    for the frame (a tall portrait, a long note) are set smaller until they fit, never below ``MIN_TEXT_PX``.
 
     Sprites are cached per text, and fps is rounded to whole frames, so a frame costs two masked copies.
     """
@@ -57,14 +58,18 @@ class HudAnnotator:
         """The rows stacked in the HUD's corner (its own corner: ``taken`` does not move it)."""
         del taken
         frame_size = data.frame_size
-        size = text_px(self.size_px, frame_size[1])
-        rows = []
-        fps = data.fps
-        if self.show_fps and fps is not None:
-            rows.append(text_sprite(f"{fps:.0f} fps", size, self.color))
-        rows += [text_sprite(note, size, self.hint_color) for note in data.notes[: self.max_notes]]
-        if not rows:
+        texts = [(note, self.hint_color) for note in data.notes[: self.max_notes]]
+        if self.show_fps and data.fps is not None:
+            texts.insert(0, (f"{data.fps:.0f} fps", self.color))
+        if not texts:
             return []
+        size = text_px(self.size_px, min(frame_size))
+        rows = [text_sprite(text, size, color) for text, color in texts]
+        room = frame_size[0] - 2 * self.margin
+        widest = max(s.width for s in rows)
+        if widest > room and size > MIN_TEXT_PX:
+            size = max(MIN_TEXT_PX, size * room // widest)
+            rows = [text_sprite(text, size, color) for text, color in texts]
         gap = size // 3
         width = max(s.width for s in rows)
         height = sum(s.height for s in rows) + gap * (len(rows) - 1)

@@ -296,6 +296,27 @@ def test_hud_shows_fps_and_the_quality_hint(zone_sample_faces) -> None:
     assert np.any(with_hint != raw, axis=-1).sum() > changed.sum()
 
 
+def test_hud_notes_fit_inside_a_tall_portrait(zone_sample_faces) -> None:
+    _, data = scene_for(zone_sample_faces, plan_of(), fps=29.6)
+    tall = np.full((1024, 817, 3), 90, np.uint8)  # a phone portrait: the frame narrower than it is high
+    hinted = replace(
+        data,
+        faces=replace(
+            data.faces,
+            image_size=(817, 1024),
+            quality=(FaceQuality(("too_small", "too_turned"), "Move closer and face the camera"),),
+        ),
+    )
+    assert any(len(note) > 50 for note in hinted.notes)
+    hud = HudAnnotator(corner="bottom-left")
+    placed = hud.place(hinted, NOTHING_TAKEN)
+    assert len(placed) == 1 + min(len(hinted.notes), hud.max_notes)
+    for row in placed:
+        x0, y0, x1, y1 = row.box
+        assert min(x0, y0) >= 0 and x1 <= 817 and y1 <= 1024, f"a HUD row leaves the frame: {row.box}"
+    hud.annotate(tall, hinted)
+
+
 def test_mesh_draws_every_edge_in_one_call(zone_sample_faces) -> None:
     image, faces = zone_sample_faces["astronaut"]
     drawn = MeshAnnotator(contour_color=None).annotate(image.copy(), record(faces, plan_of()))
