@@ -33,7 +33,7 @@ MAX_STROKE_YAW_DEG = 45.0
 ISSUE_WORDS = {
     "out_of_frame": "cut off",
     "too_small": "too small",
-    "turned": "too turned",
+    "turned": "turned away",  # past 30 degrees: the far side is hidden; strokes stop past 45
     "too_dark": "too dark",
     "too_bright": "too bright",
 }  # FaceQuality's issue codes, in words
