@@ -83,7 +83,9 @@ def test_weighted_nms_merges_overlapping_boxes_and_keeps_separate_ones() -> None
     np.testing.assert_allclose(merged[0, 0], [0.5, 0.0])  # the two overlapping boxes averaged
 
 
-@pytest.mark.parametrize("size", [(640, 480), (817, 1024), (1920, 1080), (512, 512)])
+@pytest.mark.parametrize(
+    "size", [(640, 480), (817, 1024), (1920, 1080), (512, 512), (1000, 667), (1280, 720)]
+)
 def test_windows_hold_every_face_whole_at_a_size_the_model_finds(size: tuple[int, int]) -> None:
     """Every face from 32 px up fits whole inside some window in which it is at least MODEL_MIN_FACE input
     pixels wide (or is as big as the frame allows)."""
@@ -97,6 +99,19 @@ def test_windows_hold_every_face_whole_at_a_size_the_model_finds(size: tuple[int
         inside &= (spans[:, 0] + spans[:, 2] >= x + face) & (spans[:, 1] + spans[:, 2] >= y + face)
         resolved = face * INPUT_SIZE / spans[:, 2] >= MODEL_MIN_FACE
         assert (inside & resolved).any(), f"a {face:.0f} px face at {x:.0f},{y:.0f} in {size}"
+
+
+def test_windows_tile_only_what_the_whole_frame_cannot_resolve() -> None:
+    """No tiles when the whole frame shows a min_face_px face at MODEL_MIN_FACE input pixels; otherwise the
+    finest tiles are just large enough for it, and a tile budget keeps the coarsest levels."""
+    side = round(32.0 * INPUT_SIZE / MODEL_MIN_FACE)
+    assert windows(side, side * 3 // 4, 32.0, 96).tolist() == [[0, 0, side]]
+    spans = windows(1920, 1080, 32.0, 96)
+    assert spans[1:, 2].min() == side
+    assert (spans[:, 2] >= side).all()
+    capped = windows(4000, 3000, 32.0, 40)
+    assert len(capped) <= 41 and tuple(capped[0]) == (0, 0, 4000)
+    assert (capped[1:, 2] < 4000).all() and capped[1:, 2].min() > side, "the budget drops the finest level"
 
 
 def test_group_photo_every_face_found_and_fitted(finder: FaceFinder, group_photo: np.ndarray) -> None:

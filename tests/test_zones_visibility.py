@@ -180,6 +180,18 @@ def test_visibility_is_the_same_in_the_mirrored_view(turned) -> None:
     )
 
 
+def test_visibility_of_several_faces_at_once_is_each_face_alone(turned, photos) -> None:
+    """All faces go through one batch: a turned head among frontal ones (and no faces at all) changes
+    nothing face by face."""
+    group = photos["group"].landmarks
+    landmarks = np.concatenate([group[:2], turned.landmarks, group[2:]])
+    together = landmark_visibility(landmarks)
+    alone = np.concatenate([landmark_visibility(face[None]) for face in landmarks])
+    np.testing.assert_array_equal(together, alone)
+    assert (~together[2, :468]).sum() > (~together[[0, 1, 3], :468]).sum(axis=1).max()
+    assert landmark_visibility(np.zeros((0, 478, 3), np.float32)).shape == (0, 478)
+
+
 def test_visibility_rejects_a_bad_shape() -> None:
     with pytest.raises(ValueError, match="478"):
         landmark_visibility(np.zeros((1, 468, 3), np.float32))
