@@ -226,33 +226,43 @@ class PlanPerson:
     """Which face of a stream carries the plan: the person who had it in the last frame, not whichever face
     is largest now (a client and a practitioner of about the same size would swap it back and forth).
 
-    Same person: ``vision.smoothing.same_faces`` on the face boxes. When that person is out of view while
-    other faces are in it (a hand over the client's face, the client leaning out), nobody gets the plan for
-    ``PERSON_AWAY_MS``: her plan must never land on the practitioner. After that the largest face takes it.
+    Same person: ``vision.smoothing.same_faces`` on the face boxes. When that person is lost, a face that is
+    new to the stream (not one of the others it already saw: she may just have moved fast, or the camera
+    skipped frames) takes the plan, the largest first. When only the others are in view (a hand over the
+    client's face, the client leaning out of the picture), nobody gets the plan for ``PERSON_AWAY_MS``: her
+    plan must never land on the practitioner. After that the largest face takes it.
     """
 
     def __init__(self, away_ms: float = PERSON_AWAY_MS) -> None:
         self._away_ms = away_ms
         self._box: np.ndarray | None = None  # (4,) float32 x0 y0 x1 y1 of the plan's person, last seen
+        self._others = np.zeros((0, 4), np.float32)  # the other faces, last seen
         self._away_since: float | None = None
 
     def choose(self, faces: Faces, timestamp_ms: float) -> int | None:
         """Index of the face with the plan, ``PERSON_AWAY`` (nobody), or None when there is no face."""
+        boxes = faces.boxes
         if self._box is not None:
-            match = np.flatnonzero(same_faces(self._box[None], faces.boxes) == 0)
+            match = np.flatnonzero(same_faces(self._box[None], boxes) == 0)
             if match.size:
-                return self._keep(faces, int(match[0]))
+                return self._keep(boxes, int(match[0]))
             if self._away_since is None:
                 self._away_since = timestamp_ms
-            if len(faces) == 0 or timestamp_ms - self._away_since < self._away_ms:
-                return None if len(faces) == 0 else PERSON_AWAY
         if len(faces) == 0:
             return None
-        areas = (faces.boxes[:, 2] - faces.boxes[:, 0]) * (faces.boxes[:, 3] - faces.boxes[:, 1])
-        return self._keep(faces, int(np.argmax(areas)))
+        areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+        new = same_faces(self._others, boxes) < 0
+        held = self._away_since is not None and timestamp_ms - self._away_since < self._away_ms
+        if new.any():
+            return self._keep(boxes, int(np.argmax(np.where(new, areas, -1.0))))
+        if self._box is None or not held:
+            return self._keep(boxes, int(np.argmax(areas)))
+        self._others = boxes.copy()
+        return PERSON_AWAY
 
-    def _keep(self, faces: Faces, face: int) -> int:
-        self._box, self._away_since = faces.boxes[face].copy(), None
+    def _keep(self, boxes: np.ndarray, face: int) -> int:
+        self._box, self._away_since = boxes[face].copy(), None
+        self._others = np.delete(boxes, face, axis=0)
         return face
 
 

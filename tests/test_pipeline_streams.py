@@ -93,6 +93,22 @@ def test_nobody_gets_the_plan_while_its_person_is_out_of_view_then_the_largest_d
     assert person.choose(Faces.empty(*faces.image_size), 4140.0) is None
 
 
+def test_a_lone_face_that_jumps_keeps_the_plan_and_a_new_face_gets_it_before_a_known_one(two_people) -> None:
+    _, faces, _ = two_people
+    person = PlanPerson(away_ms=2000.0)
+    his = faces.select([0])
+    assert person.choose(his, 0.0) == 0
+    width = float(his.boxes[0, 2] - his.boxes[0, 0])
+    jumped = replace(his, landmarks=his.landmarks + np.array([2 * width, 0, 0], np.float32))
+    jumped = replace(jumped, boxes=boxes_of(jumped.landmarks))
+    assert person.choose(jumped, 40.0) == 0, "one face, moved fast (or frames skipped): still hers"
+    person = PlanPerson(away_ms=2000.0)
+    assert person.choose(faces, 0.0) == 0  # him (the plan), her (known)
+    landmarks = np.concatenate([jumped.landmarks, faces.landmarks[1:]])  # he moved fast, she stayed
+    moved = replace(faces, landmarks=landmarks, boxes=boxes_of(landmarks))
+    assert person.choose(moved.select([1, 0]), 40.0) == 1, "the new face is him, not her"
+
+
 def test_a_stream_does_not_hand_the_plan_to_the_other_person_when_its_person_is_hidden(two_people) -> None:
     image, faces, _ = two_people
     his_half = int(faces.boxes[0, 2] + faces.boxes[1, 0]) // 2
