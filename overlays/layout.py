@@ -238,7 +238,6 @@ def _recipes() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 SPOT_X, SPOT_Y, ON_FACE = _recipes()
 SPOT_XY = np.stack([SPOT_X, SPOT_Y], axis=2)  # (C, 5, 2): both recipes, for one product over x and y
 SPOT_XY.setflags(write=False)
-AROUND = int(np.argmax(ON_FACE))  # the first spot on the face: centred on the anchor
 
 
 def label_spots(
