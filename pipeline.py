@@ -242,8 +242,10 @@ class PlanPerson:
     def choose(self, faces: Faces, timestamp_ms: float) -> int | None:
         """Index of the face with the plan, ``PERSON_AWAY`` (nobody), or None when there is no face."""
         boxes = faces.boxes
+        person = np.zeros((0, 4), np.float32) if self._box is None else self._box[None]
+        seen = same_faces(np.concatenate([person, self._others]), boxes)  # row 0: her, if she is known
         if self._box is not None:
-            match = np.flatnonzero(same_faces(self._box[None], boxes) == 0)
+            match = np.flatnonzero(seen == 0)
             if match.size:
                 return self._keep(boxes, int(match[0]))
             if self._away_since is None:
@@ -251,7 +253,7 @@ class PlanPerson:
         if len(faces) == 0:
             return None
         areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
-        new = same_faces(self._others, boxes) < 0
+        new = seen < 0
         held = self._away_since is not None and timestamp_ms - self._away_since < self._away_ms
         if new.any():
             return self._keep(boxes, int(np.argmax(np.where(new, areas, -1.0))))
