@@ -336,13 +336,17 @@ def screening(catalogue: Catalogue) -> dict[str, bool]:
     """The catalogue's contraindication questions, in plain view before any guidance; the answers given so
     far (question id -> True for "yes"). They are part of the plan: saved and loaded with it."""
     answers: dict[str, bool] = {}
+    given = st.session_state.setdefault("screening_given", {})  # question id -> "No" / "Yes"
     with st.container(border=True, key="screening"):
         st.markdown("**Before any guidance: do any of these apply to you?**")
         for question in catalogue.screening:
-            answer = st.radio(
-                question.question, ["No", "Yes"], index=None, horizontal=True, key=f"screen_{question.id}"
-            )
+            key = f"screen_{question.id}"
+            if st.session_state.get(key) is None and question.id in given:
+                # Streamlit drops a widget's state when a run under load misses it: the answer given stays
+                st.session_state[key] = given[question.id]
+            answer = st.radio(question.question, ["No", "Yes"], index=None, horizontal=True, key=key)
             if answer is not None:
+                given[question.id] = answer
                 answers[question.id] = answer == "Yes"
     return answers
 

@@ -186,6 +186,27 @@ def test_a_saved_plan_loads_back_and_a_bad_one_is_refused() -> None:
     assert app.multiselect(key="t0_areas").value == ["chin", "jawline_left"]  # the previous plan is kept
 
 
+def test_an_answer_stays_given_when_streamlit_drops_its_widget_state() -> None:
+    """A busy server can finish a run that missed a radio, and Streamlit then forgets the radio's value: the
+    answer given must come back, not silently unanswer the question (seen in a browser under load)."""
+    app = run_app()
+    questions = ("heart", "vessels", "lymph", "skin")
+    for question in questions:
+        app.radio(key=f"screen_{question}").set_value("No")
+    app.run()
+    assert "Answer the questions above first" not in texts(app.warning)
+    app.session_state["screen_lymph"] = None  # the radio as Streamlit leaves it once its state is dropped
+    app.run()
+    assert_no_failure(app)
+    assert app.radio(key="screen_lymph").value == "No"
+    assert "Answer the questions above first" not in texts(app.warning)
+    app.radio(key="screen_lymph").set_value("Yes").run()  # a changed answer is the one kept
+    app.session_state["screen_lymph"] = None
+    app.run()
+    assert app.radio(key="screen_lymph").value == "Yes"
+    assert "Guidance withheld" in texts(app.error)
+
+
 def test_practitioner_mode_walks_the_lines_in_session_order() -> None:
     app = run_app()
     app.toggle(key="practitioner").set_value(True).run()
