@@ -65,6 +65,7 @@ CLIP_SOURCES = ("Sample clip", "Upload")
 PREVIEW_DAYS = 28
 REPLAY_SECONDS = 20.0
 MAX_TREATMENTS = 4
+RECORD_MESSAGE_S = 10.0  # how long a record action's message outlives the reruns after it
 
 
 # ---------------------------------------------------------------- shared resources (one per server) ---
@@ -867,13 +868,13 @@ def _save_guided_session() -> None:
         store = shared_store(resolve_url())
         _, ticked = store.add_session(name, record)
     except StoreError as err:
-        st.session_state["record_message"] = ("error", f"The session was not saved: {err}")
+        tell_record("error", f"The session was not saved: {err}")
         return
     reps = sum(lines.values())
     text = f"Saved the guided session for {name}: {reps} repetition(s) on {len(lines)} line(s)"
     if ticked is not None:
         text += f"; course session {ticked.number} ticked off"
-    st.session_state["record_message"] = ("success", text + ".")
+    tell_record("success", text + ".")
 
 
 def practitioner_panel(catalogue: Catalogue) -> str | None:
@@ -945,7 +946,7 @@ def _on_person() -> None:
     try:
         plan = in_effect_plan(store.plan(name), limit=MAX_TREATMENTS)
     except StoreError as err:
-        st.session_state["record_message"] = ("error", str(err))
+        tell_record("error", str(err))
         return
     if plan.treatments:
         seed_widgets(st.session_state, plan)
@@ -956,10 +957,10 @@ def _add_person() -> None:
     try:
         person = shared_store(resolve_url()).add_person(name)
     except StoreError as err:
-        st.session_state["record_message"] = ("error", str(err))
+        tell_record("error", str(err))
         return
     st.session_state.update({"person": person.name, "new_person": ""})
-    st.session_state["record_message"] = ("success", f"Added {person.name}.")
+    tell_record("success", f"Added {person.name}.")
 
 
 def sidebar_person(store: Store) -> str:
@@ -975,9 +976,17 @@ def sidebar_person(store: Store) -> str:
     return str(name)
 
 
+def tell_record(kind: str, text: str) -> None:
+    """Say ``text`` ("success" or "error") above the record, on every run for ``RECORD_MESSAGE_S``: a rerun
+    right after the action (another click, a timer) would otherwise wipe it before it was read."""
+    st.session_state["record_message"] = (kind, text, time.monotonic() + RECORD_MESSAGE_S)
+
+
 def record_message() -> None:
-    kind, text = st.session_state.pop("record_message", ("", ""))
-    if text:
+    kind, text, until = st.session_state.get("record_message", ("", "", 0.0))
+    if time.monotonic() > until:
+        st.session_state.pop("record_message", None)
+    else:
         (st.success if kind == "success" else st.error)(text)
 
 
@@ -1044,7 +1053,7 @@ def _tick(name: str, key: int, widget: str) -> None:
         done = bool(st.session_state[widget])
         shared_store(resolve_url()).tick_course_session(name, key, done=done)
     except StoreError as err:
-        st.session_state["record_message"] = ("error", str(err))
+        tell_record("error", str(err))
 
 
 def course_panel(history: History) -> None:
@@ -1076,7 +1085,7 @@ def _mark_done(name: str, key: int, booked: datetime) -> None:
     try:
         shared_store(resolve_url()).mark_done(name, key, min(booked, now), now=now)
     except StoreError as err:
-        st.session_state["record_message"] = ("error", str(err))
+        tell_record("error", str(err))
 
 
 def _show_on_map(name: str) -> None:
@@ -1119,7 +1128,7 @@ def treatments_panel(history: History, store: Store, catalogue: Catalogue, now: 
                 store.add_treatment(history.name, treatment, injector_waits=waits,
                                     note=note, catalogue=catalogue, today=now)  # fmt: skip
             except StoreError as err:
-                st.session_state["record_message"] = ("error", str(err))
+                tell_record("error", str(err))
             st.rerun()
 
 

@@ -125,6 +125,8 @@ def test_the_guided_session_saves_itself_and_a_restart_reads_it_back(private_sto
         "Saved the guided session for me: 3 repetition(s) on 2 line(s); course session 1 ticked off"
         in texts(app.success)
     )
+    rerun(app)  # a rerun right after (a click, a timer) leaves the message up for the user to read
+    assert "Saved the guided session for me" in texts(app.success)
     with Store(private_store) as store:
         (session,) = store.sessions("me")
         assert session.mode == "guided" and sum(session.lines.values()) == 3 and len(session.lines) == 2
