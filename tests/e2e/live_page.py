@@ -1,5 +1,6 @@
-"""Driving the live stream in the page: START/STOP inside streamlit-webrtc's iframe, the app's status panel,
-and the output ``<video>`` pixels (the iframe is same-origin, so its frame can be drawn into a canvas)."""
+"""Driving the app in the page: the screening questions; the live stream's START/STOP inside
+streamlit-webrtc's iframe, the app's status panel, and the output ``<video>`` pixels (the iframe is
+same-origin, so its frame can be drawn into a canvas)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from typing import Any
 
 import cv2
 import numpy as np
+
+from pipeline import catalogue_for
 
 WEBRTC_IFRAME = 'iframe[title*="streamlit_webrtc"]'
 STATUS_SELECTOR = ".st-key-live_status"
@@ -61,6 +64,53 @@ def wait_until(
             suffix = f"\n{extra}" if extra else ""
             raise AssertionError(f"timed out after {timeout_s:.0f} s waiting for {what}{suffix}")
         time.sleep(poll_s)
+
+
+def answer_screening(page, yes: tuple[str, ...] = (), timeout_s: float = 60.0) -> None:
+    """Answer the screening questions at the top of the page: "Yes" for the questions whose text holds one of
+    ``yes``, "No" for the others.
+
+    Each answer reruns the page, and a click that lands while a rerun replaces the radios is lost on a busy
+    machine: the questions are read again after the page settles and any answer not taken is given again.
+    """
+    groups = page.locator(".st-key-screening").locator('[role="radiogroup"]')
+    questions = len(catalogue_for(None).screening)  # the page draws its radios one by one: wait for them all
+    deadline = time.monotonic() + timeout_s
+    while True:
+        shown = groups.all()
+        pending = []
+        for group in shown:
+            label = group.get_attribute("aria-label") or ""
+            answer = "Yes" if any(y in label for y in yes) else "No"
+            if not group.get_by_role("radio", name=answer).is_checked():
+                pending.append((group, answer))
+        if len(shown) == questions and not pending:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(
+                f"screening: {len(shown)} of {questions} questions shown, {len(pending)} not answered "
+                f"as asked after {timeout_s:.0f} s"
+            )
+        for group, answer in pending:
+            group.get_by_text(answer, exact=True).click()
+            page.wait_for_timeout(300)
+        page.wait_for_timeout(1_000)  # let the last rerun replace the radios before reading them again
+
+
+def click_until(page, target, outcome, what: str, tries: int = 3, timeout_ms: int = 20_000) -> None:
+    """Click ``target`` until ``outcome`` (a locator) shows, at most ``tries`` times ``timeout_ms`` apart: a
+    click that lands while a rerun replaces the element is lost on a busy machine."""
+    from playwright.sync_api import Error as PlaywrightError
+
+    for _ in range(tries):
+        try:
+            target.click(timeout=timeout_ms)
+            outcome.wait_for(timeout=timeout_ms)
+            return
+        except PlaywrightError:
+            if outcome.is_visible():
+                return
+    raise AssertionError(f"{what}: not shown after {tries} clicks")
 
 
 def webrtc_frame(page):

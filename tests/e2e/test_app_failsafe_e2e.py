@@ -10,8 +10,15 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from live_page import click_start, click_stop, grab_video, read_status, wait_for_start_button, wait_until
-from test_app_live_e2e import answer_screening
+from live_page import (
+    answer_screening,
+    click_start,
+    click_stop,
+    grab_video,
+    read_status,
+    wait_for_start_button,
+    wait_until,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -109,7 +116,6 @@ def test_the_sources_view_opens_per_treated_area(page, screenshots: Path) -> Non
     page.get_by_text("Answer the questions above first").first.wait_for(state="hidden", timeout=30_000)
     heading = page.get_by_text("Why? The rule behind each treated area").first
     heading.wait_for(timeout=30_000)
-    heading.scroll_into_view_if_needed()
     lips = page.get_by_text("Lips: no-touch").first
     lips.wait_for(timeout=30_000)
     lips.click()

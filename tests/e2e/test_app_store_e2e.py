@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from live_page import answer_screening, click_until
 
 pytestmark = pytest.mark.browser
 
@@ -30,6 +32,19 @@ def cli(database: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
     assert result.returncode == 0, result.stderr
     return result
+
+
+def count_repetitions(page, count: int) -> None:
+    """Click "+1 repetition" until the step's counter reads ``count`` (from 0), each click once it shows."""
+    metrics = page.locator('.st-key-practitioner_panel [data-testid="stMetric"]')
+    value = metrics.filter(has_text="Repetitions").locator('[data-testid="stMetricValue"]')
+    for done in range(1, count + 1):
+        click_until(
+            page,
+            page.get_by_role("button", name="+1 repetition"),
+            value.filter(has_text=re.compile(rf"^\s*{done}\s*$")),
+            f"{done} repetition(s) counted",
+        )
 
 
 def open_page(browser, url: str):
@@ -54,30 +69,22 @@ def test_history_survives_a_restart_and_crosses_the_cli(
         try:
             today = page.locator(".st-key-record_today").first
             assert "next course session 1" in today.inner_text() or "is due today" in today.inner_text()
-            questions = page.locator(".st-key-screening")  # asked in plain view before any guidance
-            questions.wait_for(timeout=30_000)
+            answer_screening(page)
             notice = page.get_by_text("Answer the questions above first").first
-            for _ in range(5):  # a click landing during a rerun can be lost: answer again until none is open
-                for group in questions.locator('[role="radiogroup"]').all():
-                    if not group.get_by_role("radio", name="No").is_checked():
-                        group.get_by_text("No", exact=True).click()
-                        page.wait_for_timeout(500)
-                page.wait_for_timeout(1_000)
-                if not notice.is_visible():
-                    break
             notice.wait_for(state="hidden", timeout=30_000)
             page.get_by_text("Practitioner mode (guided session)").click()
             page.get_by_text("Step 1 of").first.wait_for(timeout=60_000)
-            for _ in range(2):
-                page.get_by_role("button", name="+1 repetition").click()
-                page.wait_for_timeout(400)
-            page.get_by_role("button", name="Next ▶").click()
-            page.get_by_text("Step 2 of").first.wait_for()
-            page.get_by_role("button", name="+1 repetition").click()
-            page.wait_for_timeout(400)
-            page.get_by_text("End of the session").click()
-            page.get_by_role("button", name="End the session and save it (3 repetition(s))").click()
-            page.get_by_text("Saved the guided session for me: 3 repetition(s) on 2 line(s)").wait_for()
+            count_repetitions(page, 2)
+            next_step = page.get_by_role("button", name="Next ▶")
+            click_until(page, next_step, page.get_by_text("Step 2 of").first, "step 2")
+            count_repetitions(page, 1)
+            end = page.get_by_role("button", name="End the session and save it (3 repetition(s))")
+            if not end.is_visible():
+                page.get_by_text("End of the session").click()
+            saved = page.get_by_text(
+                "Saved the guided session for me: 3 repetition(s) on 2 line(s); course session 1 ticked off."
+            )
+            click_until(page, end, saved.first, "the saved session's message")
 
             chart = page.locator(".st-key-person_timeline").first
             page.wait_for_timeout(1500)  # the save reran the page: let the record settle before the shot
