@@ -1048,9 +1048,14 @@ def session_log_rows(history: History) -> list[dict[str, Any]]:
     return rows
 
 
-def _tick(name: str, key: int, widget: str) -> None:
+def _tick(name: str, key: int, widget: str, shown_done: bool) -> None:
+    """The user ticked (or unticked) a course session. An event that reports the state the box was drawn with
+    is a stale echo (a busy page sends an old box's state after a guided session ticked it): ignored, or it
+    would untick the session just done."""
+    done = bool(st.session_state.get(widget))
+    if done == shown_done:
+        return
     try:
-        done = bool(st.session_state[widget])
         shared_store(resolve_url()).tick_course_session(name, key, done=done)
     except StoreError as err:
         tell_record("error", str(err))
@@ -1076,7 +1081,7 @@ def course_panel(history: History) -> None:
             covers = ", ".join(labels.get(a, a) for a in item.areas)
             st.checkbox(f"{item.number}. {format_day(item.due)}: {covers}", value=item.done,
                         key=key, disabled=not status.open or item.key is None,
-                        on_change=_tick, args=(history.name, item.key, key))  # fmt: skip
+                        on_change=_tick, args=(history.name, item.key, key, item.done))  # fmt: skip
         st.caption(f"{course.note} Source: {course.source}.")
 
 

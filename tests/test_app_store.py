@@ -83,6 +83,25 @@ def test_add_a_person_plan_a_treatment_and_tick_the_course(private_store: Path) 
     assert app.checkbox(key=f"course_{sessions[0].key}_done").value is True
 
 
+def test_a_stale_course_box_never_unticks_a_session_done_elsewhere(private_store: Path) -> None:
+    """A busy page can report an old box's state after a guided session (or the CLI) ticked the session off:
+    the box drawn "open" reporting "open" again is an echo, not the user unticking it."""
+    with Store(private_store) as store:
+        store.ensure_person()
+        planned_lips(store, "me", 5)  # a course with a session due today
+        first = store.courses("me")[0].course.sessions[0].key
+    app = run_app()
+    box = f"course_{first}_open"
+    app.session_state[box] = True  # the browser's copy of the box differs from what was drawn
+    rerun(app)
+    with Store(private_store) as store:
+        store.tick_course_session("me", first)  # ticked off elsewhere meanwhile
+    rerun(app.checkbox(key=box).uncheck())  # the old box now reports "open", the state it was drawn with
+    with Store(private_store) as store:
+        assert store.courses("me")[0].course.sessions[0].done
+    assert app.checkbox(key=f"course_{first}_done").value is True
+
+
 def test_a_planned_treatment_is_marked_done(private_store: Path) -> None:
     with Store(private_store) as store:
         store.ensure_person()
