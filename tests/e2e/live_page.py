@@ -97,7 +97,7 @@ def answer_screening(page, yes: tuple[str, ...] = (), timeout_s: float = 60.0) -
         page.wait_for_timeout(1_000)  # let the last rerun replace the radios before reading them again
 
 
-def click_until(page, target, outcome, what: str, tries: int = 3, timeout_ms: int = 20_000) -> None:
+def click_until(target, outcome, what: str, tries: int = 3, timeout_ms: int = 20_000) -> None:
     """Click ``target`` until ``outcome`` (a locator) shows, at most ``tries`` times ``timeout_ms`` apart: a
     click that lands while a rerun replaces the element is lost on a busy machine."""
     from playwright.sync_api import Error as PlaywrightError

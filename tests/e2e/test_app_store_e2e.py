@@ -40,7 +40,6 @@ def count_repetitions(page, count: int) -> None:
     value = metrics.filter(has_text="Repetitions").locator('[data-testid="stMetricValue"]')
     for done in range(1, count + 1):
         click_until(
-            page,
             page.get_by_role("button", name="+1 repetition"),
             value.filter(has_text=re.compile(rf"^\s*{done}\s*$")),
             f"{done} repetition(s) counted",
@@ -76,7 +75,7 @@ def test_history_survives_a_restart_and_crosses_the_cli(
             page.get_by_text("Step 1 of").first.wait_for(timeout=60_000)
             count_repetitions(page, 2)
             next_step = page.get_by_role("button", name="Next ▶")
-            click_until(page, next_step, page.get_by_text("Step 2 of").first, "step 2")
+            click_until(next_step, page.get_by_text("Step 2 of").first, "step 2")
             count_repetitions(page, 1)
             end = page.get_by_role("button", name="End the session and save it (3 repetition(s))")
             if not end.is_visible():
@@ -84,7 +83,7 @@ def test_history_survives_a_restart_and_crosses_the_cli(
             saved = page.get_by_text(
                 "Saved the guided session for me: 3 repetition(s) on 2 line(s); course session 1 ticked off."
             )
-            click_until(page, end, saved.first, "the saved session's message")
+            click_until(end, saved.first, "the saved session's message")
 
             chart = page.locator(".st-key-person_timeline").first
             page.wait_for_timeout(1500)  # the save reran the page: let the record settle before the shot
